@@ -1,0 +1,330 @@
+"""A real single-node Apache Kafka 4.x broker for development, run with the machine's Java.
+
+Why: the pipeline must be tried against a real broker, not a mock, and Docker is not
+always at hand. `powersell-pipeline kafka up` resolves the official Kafka jars from
+Maven Central once (with Maven, into a cache reused offline afterwards), formats KRaft
+storage once and starts one broker+controller process bound to 127.0.0.1 only.
+`docker compose up kafka` remains the alternative when Java or Maven is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from kafka import KafkaAdminClient
+
+from .errors import BrokerError, MissingToolError
+from .settings import Settings
+
+MIN_JAVA = 17
+LOG4J_VERSION = "2.25.3"
+SLF4J_VERSION = "2.0.17"  # without it Maven picks slf4j 1.7 and the broker logs nothing
+_DOCKER_HINT = "alternatively run the broker in Docker with `docker compose up kafka`"
+_NEED_JAVA = f"Java {MIN_JAVA} or newer is needed to run the local Kafka broker, but"
+_JAVA_HINT = f"(Debian: apt-get install openjdk-17-jre-headless); {_DOCKER_HINT}"
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local.powersell</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
+  <packaging>pom</packaging><dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{kafka}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>{log4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>{log4j}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>{slf4j}</version></dependency>
+  </dependencies></project>
+"""
+# Console output goes to kafka.log. Log4j's own shutdown hook would cut the broker's shutdown log.
+_LOG4J2 = """status = warn
+shutdownHook = disable
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+"""
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    running: bool  # our pid file names a live broker process of ours
+    pid: int | None
+    bootstrap: str
+    answering: bool  # something answers a Kafka metadata request on the bootstrap address
+    jars_cached: bool
+    data_dir: Path
+
+
+def render_server_properties(port: int, controller_port: int, log_dirs: Path) -> str:
+    """KRaft combined-mode config of one node; every listener binds 127.0.0.1 only."""
+    return f"""process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs={log_dirs}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
+
+def java_major_version(java: str) -> int | None:
+    """Major version from `java -version` (printed on stderr); 8 for "1.8.0_x"; None if unreadable."""
+    with suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+        if match := re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout):
+            major = int(match.group(1))
+            return int(match.group(2) or 0) if major == 1 else major
+    return None
+
+
+def check_tools(need_maven: bool) -> None:
+    """Raise MissingToolError naming what is missing: Java 17+, and Maven only if `need_maven`."""
+    java = shutil.which("java")
+    if java is None:
+        raise MissingToolError(f"{_NEED_JAVA} `java` was not found on PATH {_JAVA_HINT}")
+    major = java_major_version(java)
+    if major is None or major < MIN_JAVA:
+        found = "of an unreadable version" if major is None else f"Java {major}"
+        raise MissingToolError(f"{_NEED_JAVA} `{java}` is {found} {_JAVA_HINT}")
+    if need_maven and shutil.which("mvn") is None:
+        raise MissingToolError(
+            "Maven is needed once to resolve the Kafka jars from Maven Central, but `mvn` was not found "
+            f"on PATH (Debian: apt-get install maven); {_DOCKER_HINT}")
+
+
+def _port_open(host: str, port: int, timeout: float) -> bool:
+    with suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True if a broker on `bootstrap` answers a real metadata request; never raises."""
+    hosts = [part.strip().rsplit(":", 1) for part in bootstrap.split(",") if ":" in part]
+    # A plain TCP probe first: fast, and keeps kafka-python from logging connection errors.
+    if not any(_port_open(h.strip("[]"), int(p), min(timeout, 1.0)) for h, p in hosts if p.isdigit()):
+        return False
+    ms = max(int(timeout * 1000), 100)
+    # kafka-python 3.0 starts its IO thread in __init__ and leaks it when the bootstrap there
+    # fails, so keep a handle on the half-built client and always close it.
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)
+    try:
+        admin.__init__(bootstrap_servers=bootstrap, client_id="powersell-probe",
+                       request_timeout_ms=ms, bootstrap_timeout_ms=ms)
+        return bool(admin.describe_cluster().get("brokers"))
+    except Exception:  # any failure means "not answering"
+        return False
+    finally:
+        admin._closed = False  # close() skips a client whose __init__ did not finish
+        with suppress(Exception):
+            admin.close()
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BrokerError(f"could not {what}: {exc}") from None
+
+
+class LocalKafka:
+    """The local broker: jars in the cache dir, config, pid, log and storage in the data dir."""
+
+    def __init__(self, settings: Settings, progress: Callable[[str], None] = lambda msg: None):
+        self.settings = settings
+        self.progress = progress
+        self.home = settings.data_dir / "kafka"
+        self.lib_dir = settings.cache_dir / f"kafka-{settings.kafka_version}" / "lib"
+        self.properties = self.home / "server.properties"
+        self.pid_file = self.home / "kafka.pid"
+        self.log_file = self.home / "kafka.log"
+        self.cluster_file = self.home / "cluster.id"
+        self.log_dirs = self.home / "data"
+        self.bootstrap = f"127.0.0.1:{settings.kafka_port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def jars_cached(self) -> bool:
+        return (self.lib_dir / f"kafka_2.13-{self.settings.kafka_version}.jar").is_file()
+
+    def ensure_jars(self) -> Path:
+        """Resolve the broker's runtime jars once; the final rename marks the cache complete."""
+        if self.jars_cached():
+            return self.lib_dir
+        version = self.settings.kafka_version
+        self.progress(f"resolving Kafka {version} jars from Maven Central (first run only)...")
+        self.lib_dir.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="lib.partial-", dir=self.lib_dir.parent))
+        try:
+            (work / "pom.xml").write_text(_POM.format(kafka=version, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION))
+            cmd = ["mvn", "-B", "-q", "-f", str(work / "pom.xml"), "dependency:copy-dependencies",
+                   f"-DoutputDirectory={work / 'lib'}", "-DincludeScope=runtime"]
+            out = _run(cmd, 900, f"run Maven to resolve the Kafka {version} jars")
+            jar = f"kafka_2.13-{version}.jar"
+            if out.returncode != 0 or not (work / "lib" / jar).is_file():
+                raise BrokerError(
+                    f"Maven could not resolve the Kafka {version} jars (exit {out.returncode}); check access "
+                    f"to Maven Central (proxy settings in ~/.m2/settings.xml). Last Maven output:\n"
+                    + _tail(out.stdout + out.stderr, 15))
+            try:
+                (work / "lib").rename(self.lib_dir)
+            except OSError as exc:
+                if not self.jars_cached():  # fine only if a concurrent resolver finished first
+                    raise BrokerError(f"could not move the resolved jars to {self.lib_dir}: {exc}") from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return self.lib_dir
+
+    def _alive(self, pid: int) -> bool:
+        """Is `pid` our broker? Our own child is asked directly (this also reaps it); others
+        by /proc/<pid>/cmdline, which is empty for a zombie and just after exec."""
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return b"kafka.Kafka" in cmdline and str(self.properties).encode() in cmdline
+
+    def _running_pid(self, remove_stale: bool = True) -> int | None:
+        try:
+            pid: int | None = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and self._alive(pid):
+            return pid
+        if remove_stale:
+            self.pid_file.unlink(missing_ok=True)
+        return None
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise up/down of this data dir across processes (the lock lives outside `home`)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / "kafka.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def _java(self, *args: str) -> list[str]:
+        log4j = f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}"
+        return ["java", f"-Xmx{self.settings.kafka_heap}", log4j, "-cp", f"{self.lib_dir}/*", *args]
+
+    def _format_storage(self) -> None:
+        if (self.log_dirs / "meta.properties").is_file():
+            return
+        self.progress("formatting KRaft storage")
+        if not self.cluster_file.is_file():
+            cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+            self.cluster_file.write_text(cluster_id + "\n")
+        cmd = self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_file.read_text().strip(),
+                         "-c", str(self.properties))
+        out = _run(cmd, 120, "format the KRaft storage")
+        if out.returncode != 0:
+            raise BrokerError("formatting the KRaft storage failed:\n" + _tail(out.stdout + out.stderr, 20))
+
+    def _log_tail(self) -> str:
+        return _tail(self.log_file.read_text(errors="replace") if self.log_file.is_file() else "", 20)
+
+    def up(self, timeout: float = 120.0) -> str:
+        """Start the broker unless ours already runs; return its bootstrap address once it answers."""
+        check_tools(need_maven=not self.jars_cached())
+        with self._lock():
+            pid = self._running_pid()
+            if pid is None:
+                s = self.settings
+                for port, name in ((s.kafka_port, "POWERSELL_KAFKA_PORT"),
+                                   (s.kafka_controller_port, "POWERSELL_KAFKA_CONTROLLER_PORT")):
+                    if _port_open("127.0.0.1", port, 1.0):
+                        raise BrokerError(f"something else listens on 127.0.0.1:{port} (not our broker); "
+                                          f"stop it or set {name} to a free port")
+                self.ensure_jars()
+                self.log_dirs.mkdir(parents=True, exist_ok=True)  # also creates home
+                self.properties.write_text(render_server_properties(s.kafka_port, s.kafka_controller_port,
+                                                                    self.log_dirs))
+                (self.home / "log4j2.properties").write_text(_LOG4J2)
+                self._format_storage()
+                self.progress("starting broker")
+                with open(self.log_file, "wb") as log:  # one run's log: its tail explains failures
+                    self._proc = subprocess.Popen(self._java("kafka.Kafka", str(self.properties)),
+                                                  cwd=self.home, stdin=subprocess.DEVNULL, stdout=log,
+                                                  stderr=subprocess.STDOUT, start_new_session=True)
+                pid = self._proc.pid
+                self.pid_file.write_text(f"{pid}\n")
+            elif broker_answers(self.bootstrap):
+                self.progress(f"broker already running at {self.bootstrap} (pid {pid})")
+                return self.bootstrap
+            start = time.monotonic()  # the deadline covers the broker's startup, not Maven
+            deadline = start + timeout
+            while time.monotonic() < deadline:  # poll for the condition, not a fixed sleep
+                if not self._alive(pid):
+                    self.pid_file.unlink(missing_ok=True)
+                    raise BrokerError("the Kafka broker exited during startup; last lines of "
+                                      f"{self.log_file}:\n{self._log_tail()}")
+                if broker_answers(self.bootstrap, timeout=min(2.0, max(deadline - time.monotonic(), 0.1))):
+                    self.progress(f"broker ready at {self.bootstrap} in {time.monotonic() - start:.1f} s")
+                    return self.bootstrap
+                time.sleep(0.25)
+        self.down()
+        raise BrokerError(f"the Kafka broker did not answer on {self.bootstrap} within {timeout:.0f} s; "
+                          f"stopped it. Last lines of {self.log_file}:\n{self._log_tail()}")
+
+    def down(self, wipe: bool = False, timeout: float = 30.0) -> bool:
+        """Stop our broker (SIGTERM, then SIGKILL after `timeout`); True if one was running."""
+        with self._lock():
+            pid = self._running_pid()
+            if pid is not None:
+                self.progress(f"stopping broker (pid {pid})")
+                self._signal(pid, signal.SIGTERM)
+                if not self._wait_gone(pid, timeout):
+                    self.progress(f"broker did not stop within {timeout:.0f} s; killing it")
+                    self._signal(pid, signal.SIGKILL)
+                    if not self._wait_gone(pid, 10.0):
+                        raise BrokerError(f"could not stop the Kafka broker (pid {pid})")
+            self.pid_file.unlink(missing_ok=True)
+            self._proc = None
+            if wipe and self.home.exists():
+                self.progress(f"removing broker data in {self.home}")
+                shutil.rmtree(self.home)  # config, log, cluster id, storage; never the jar cache
+        return pid is not None
+
+    @staticmethod
+    def _signal(pid: int, sig: signal.Signals) -> None:
+        with suppress(ProcessLookupError):  # the whole session: java and anything it started
+            os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
+
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._alive(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def status(self) -> BrokerStatus:
+        """Report without changing anything (a stale pid file is left for up/down to remove)."""
+        pid = self._running_pid(remove_stale=False)
+        return BrokerStatus(running=pid is not None, pid=pid, bootstrap=self.bootstrap,
+                            answering=broker_answers(self.bootstrap), jars_cached=self.jars_cached(),
+                            data_dir=self.home)

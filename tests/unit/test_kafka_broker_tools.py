@@ -1,0 +1,150 @@
+"""Checks of the local broker module that need neither Java, Maven nor a broker.
+
+Fake `java` and `mvn` scripts are put on a PATH of their own, so these tests behave
+the same on machines with and without the real tools.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from pipeline_core.errors import BrokerError, MissingToolError
+from pipeline_core.kafka_broker import (LocalKafka, broker_answers, check_tools, java_major_version,
+                                        render_server_properties)
+from pipeline_core.settings import Settings
+
+
+def _script(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\nPATH=/usr/bin:/bin\n" + body + "\n")  # the test's PATH is only `folder`
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _fake_java(folder: Path, version: str) -> Path:
+    return _script(folder, "java", f"echo 'openjdk version \"{version}\" 2024-01-01' >&2")
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder that is the whole PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(folder))
+    return folder
+
+
+def _settings(tmp_path: Path, port: int = 19192) -> Settings:
+    return Settings.from_env({"POWERSELL_KAFKA_PORT": str(port), "POWERSELL_KAFKA_CONTROLLER_PORT": "19193",
+                              "POWERSELL_DATA_DIR": str(tmp_path / "data"),
+                              "POWERSELL_CACHE_DIR": str(tmp_path / "cache")})
+
+
+def test_java_missing(bin_dir: Path) -> None:
+    with pytest.raises(MissingToolError) as err:
+        check_tools(need_maven=False)
+    message = str(err.value)
+    assert "Java 17 or newer" in message and "`java` was not found on PATH" in message
+    assert "openjdk-17-jre-headless" in message and "docker compose up kafka" in message
+
+
+def test_java_too_old(bin_dir: Path) -> None:
+    _fake_java(bin_dir, "11.0.2")
+    with pytest.raises(MissingToolError, match=r"Java 17 or newer .* is Java 11 .*docker compose up kafka"):
+        check_tools(need_maven=False)
+
+
+@pytest.mark.parametrize("printed, major", [("1.8.0_292", 8), ("11.0.2", 11), ("17.0.15", 17), ("21", 21)])
+def test_java_version_parsing(bin_dir: Path, printed: str, major: int) -> None:
+    assert java_major_version(str(_fake_java(bin_dir, printed))) == major
+
+
+def test_maven_needed_only_when_jars_are_not_cached(bin_dir: Path) -> None:
+    _fake_java(bin_dir, "17.0.15")
+    check_tools(need_maven=False)  # Java is enough once the jars are cached
+    with pytest.raises(MissingToolError, match=r"`mvn` was not found on PATH.*docker compose up kafka"):
+        check_tools(need_maven=True)
+    _script(bin_dir, "mvn", "exit 0")
+    check_tools(need_maven=True)
+
+
+def test_server_properties_use_configured_ports_and_loopback_only(tmp_path: Path) -> None:
+    text = render_server_properties(29092, 29093, tmp_path / "data")
+    props = dict(line.split("=", 1) for line in text.splitlines() if line)
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:29093"
+    assert props["process.roles"] == "broker,controller"
+    assert props["log.dirs"] == str(tmp_path / "data")
+    assert props["auto.create.topics.enable"] == "false"
+    assert "0.0.0.0" not in text and "localhost" not in text
+
+
+def test_paths_come_from_settings(tmp_path: Path) -> None:
+    kafka = LocalKafka(_settings(tmp_path))
+    assert kafka.home == tmp_path / "data" / "kafka"
+    assert kafka.lib_dir == tmp_path / "cache" / "kafka-4.1.1" / "lib"
+    assert kafka.bootstrap == "127.0.0.1:19192"
+
+
+def test_up_checks_tools_before_touching_anything(tmp_path: Path, bin_dir: Path) -> None:
+    kafka = LocalKafka(_settings(tmp_path))
+    with pytest.raises(MissingToolError):
+        kafka.up()
+    assert not (tmp_path / "data").exists() and not (tmp_path / "cache").exists()
+
+
+def test_failed_maven_run_leaves_no_cache(tmp_path: Path, bin_dir: Path) -> None:
+    _script(bin_dir, "mvn", "for i in $(seq 1 30); do echo \"maven line $i\"; done; exit 1")
+    kafka = LocalKafka(_settings(tmp_path))
+    with pytest.raises(BrokerError) as err:
+        kafka.ensure_jars()
+    message = str(err.value)
+    assert "Maven Central" in message and "maven line 30" in message and "maven line 10\n" not in message
+    assert os.listdir(kafka.lib_dir.parent) == []  # no half-finished folder taken for a cache
+
+
+def test_jars_are_resolved_once_then_reused_without_maven(tmp_path: Path, bin_dir: Path) -> None:
+    # The fake Maven creates the jar in the folder given by -DoutputDirectory=...
+    _script(bin_dir, "mvn", 'for a; do case "$a" in -DoutputDirectory=*) d="${a#*=}";; esac; done\n'
+                            'mkdir -p "$d" && touch "$d/kafka_2.13-4.1.1.jar"')
+    progress: list[str] = []
+    kafka = LocalKafka(_settings(tmp_path), progress=progress.append)
+    assert kafka.ensure_jars() == kafka.lib_dir and kafka.status().jars_cached
+    assert progress == ["resolving Kafka 4.1.1 jars from Maven Central (first run only)..."]
+    (bin_dir / "mvn").unlink()
+    assert kafka.ensure_jars() == kafka.lib_dir and len(progress) == 1
+    assert sorted(os.listdir(kafka.lib_dir.parent)) == ["lib"]
+
+
+def test_down_without_broker_and_stale_pid_file(tmp_path: Path) -> None:
+    kafka = LocalKafka(_settings(tmp_path))
+    assert kafka.down() is False
+    kafka.home.mkdir(parents=True)
+    kafka.pid_file.write_text(f"{os.getpid()}\n")  # alive, but not our broker
+    status = kafka.status()
+    assert not status.running and status.pid is None and not status.answering
+    assert kafka.down() is False and not kafka.pid_file.exists()
+
+
+def test_up_refuses_a_port_taken_by_something_else(tmp_path: Path, bin_dir: Path) -> None:
+    _fake_java(bin_dir, "17.0.15")
+    _script(bin_dir, "mvn", "exit 1")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert broker_answers(f"127.0.0.1:{port}", timeout=0.5) is False  # open, but not Kafka
+        with pytest.raises(BrokerError, match=rf"something else listens on 127.0.0.1:{port}.*POWERSELL_KAFKA_PORT"):
+            LocalKafka(_settings(tmp_path, port=port)).up()
+
+
+def test_broker_answers_never_raises() -> None:
+    assert broker_answers("127.0.0.1:1", timeout=0.5) is False
+    assert broker_answers("not a bootstrap", timeout=0.5) is False
