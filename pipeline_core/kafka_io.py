@@ -1,0 +1,142 @@
+"""Kafka clients configured the one way the pipeline uses them.
+
+Producers are idempotent with acks=all (a record the broker acknowledged is not
+lost, a retried send is not duplicated) and choose partitions from the catalog's
+partition key, so that consent records land beside their shop's data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+
+from .avro_codec import SchemaRegistry, default_registry
+from .errors import BrokerError, TopicError
+from .settings import Settings
+from .topics import CATALOG, Topic, partition_key, topic
+
+
+def partition_for(t: Topic, key: str) -> int:
+    """Kafka's default (murmur2) partitioner applied to the catalog's partition key."""
+    return (murmur2(partition_key(t, key).encode("utf-8")) & 0x7FFFFFFF) % t.partitions
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    try:
+        return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="powersell-admin",
+                                request_timeout_ms=15000)
+    except KafkaError as exc:
+        raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__}); "
+                          "start it with `powersell-pipeline kafka up`") from None
+
+
+@dataclass(frozen=True)
+class TopicsReport:
+    created: tuple[str, ...]
+    existing: tuple[str, ...]
+    mismatched: tuple[str, ...]  # exist with another partition count than the catalog's
+
+
+def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = CATALOG) -> TopicsReport:
+    """Create every catalog topic that is missing; idempotent."""
+    admin = admin_client(settings)
+    try:
+        present = {d["name"]: len(d["partitions"]) for d in admin.describe_topics()}
+        missing = [t for t in topics if t.name not in present]
+        if missing:
+            request = {t.name: {"num_partitions": t.partitions, "replication_factor": 1, "configs": t.configs}
+                       for t in missing}
+            try:
+                admin.create_topics(request, timeout_ms=30000, wait_for_metadata=True)
+            except TopicAlreadyExistsError:
+                pass  # another process created it between our look and our request
+        mismatched = tuple(t.name for t in topics if t.name in present and present[t.name] != t.partitions)
+        return TopicsReport(tuple(t.name for t in missing),
+                            tuple(t.name for t in topics if t.name in present), mismatched)
+    finally:
+        admin.close()
+
+
+class AvroPublisher:
+    """Encodes records with the topic's schema and sends them keyed and partitioned as the catalog says."""
+
+    def __init__(self, settings: Settings, registry: SchemaRegistry | None = None, client_id: str = "powersell"):
+        self.registry = registry or default_registry()
+        try:
+            self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, client_id=client_id,
+                                          acks="all", enable_idempotence=True, linger_ms=5)
+        except KafkaError as exc:
+            raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__})") from None
+
+    def send(self, topic_name: str, key: str | None, record: dict, headers: list[tuple[str, bytes]] | None = None):
+        t = topic(topic_name)
+        value = self.registry.encode(t.value_schema, record)
+        partition = partition_for(t, key) if key is not None else None
+        return self.producer.send(t.name, value=value, key=None if key is None else key.encode("utf-8"),
+                                  partition=partition, headers=headers or [])
+
+    def flush(self, timeout: float | None = 30.0) -> None:
+        self.producer.flush(timeout=timeout)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+def read_topic(settings: Settings, topic_name: str, *, max_records: int | None = None,
+               idle_timeout: float = 5.0, group_id: str | None = None) -> Iterator[tuple[bytes | None, bytes, object]]:
+    """Yield (key, value, ConsumerRecord) from the beginning of a topic until max_records or idle_timeout
+    seconds pass without a new record. Without group_id nothing is committed."""
+    t = topic(topic_name)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group_id,
+                             auto_offset_reset="earliest", enable_auto_commit=group_id is not None,
+                             client_id="powersell-reader")
+    try:
+        if group_id is None:  # no group: read every partition from the start
+            partitions = consumer.partitions_for_topic(t.name) or set()
+            if not partitions:
+                raise TopicError(f"topic {t.name} does not exist on the broker; run `powersell-pipeline topics create`")
+            consumer.assign([TopicPartition(t.name, p) for p in sorted(partitions)])
+            consumer.seek_to_beginning()
+        else:
+            consumer.subscribe([t.name])
+        seen = 0
+        deadline = time.monotonic() + idle_timeout
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=500)
+            for records in batch.values():
+                for rec in records:
+                    yield rec.key, rec.value, rec
+                    seen += 1
+                    if max_records is not None and seen >= max_records:
+                        return
+                deadline = time.monotonic() + idle_timeout
+    finally:
+        consumer.close()
+
+
+def read_back(settings: Settings, positions: list[tuple[str, int, int]],
+              timeout: float = 30.0) -> Iterator[tuple[str, bytes]]:
+    """Yield (topic, value) of exactly the records at the given (topic, partition, offset) positions."""
+    wanted: dict[TopicPartition, set[int]] = {}
+    for name, partition, offset in positions:
+        wanted.setdefault(TopicPartition(name, partition), set()).add(offset)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                             enable_auto_commit=False, client_id="powersell-readback")
+    try:
+        consumer.assign(list(wanted))
+        for tp, offsets in wanted.items():
+            consumer.seek(tp, min(offsets))
+        deadline = time.monotonic() + timeout
+        while any(wanted.values()) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for rec in records:
+                    if rec.offset in wanted[tp]:
+                        wanted[tp].discard(rec.offset)
+                        yield tp.topic, rec.value
+    finally:
+        consumer.close()

@@ -1,0 +1,92 @@
+"""The topic catalog: every topic the pipeline uses, declared in one place.
+
+Keys keep one shop's events in order: data topics are keyed `marketplace:shop_id`.
+Consent records are keyed `subject|purpose|scope` (so compaction keeps the latest
+per subject and purpose) but partitioned by the subject alone (`partition_by =
+"subject"`), which puts a shop's consent in the same partition as its data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from .errors import TopicError
+
+NS = "com.powersell.pipeline"
+DAY_MS = 24 * 3600 * 1000
+FOREVER = -1
+
+
+class AccessClass(str, Enum):
+    RESTRICTED = "restricted"  # raw data with personal data, dead letters: pipeline services only
+    INTERNAL = "internal"      # consent state, connector state, changelogs
+    DOWNSTREAM = "downstream"  # redacted data and analytics: other teams may subscribe
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    value_schema: str  # full name of the Avro record in schemas/
+    access: AccessClass
+    partitions: int
+    cleanup: Literal["delete", "compact"]
+    retention_ms: int  # FOREVER (-1) keeps records until compaction or erasure
+    key: str           # what the record key holds
+    doc: str
+    partition_by: Literal["key", "subject"] = "key"
+
+    @property
+    def configs(self) -> dict[str, str]:
+        return {"cleanup.policy": self.cleanup, "retention.ms": str(self.retention_ms)}
+
+
+# Data topics and the consent topic share a partition count: Faust joins them by shop.
+DATA_PARTITIONS = 4
+SHOP_KEY = "marketplace:shop_id"
+
+CATALOG: tuple[Topic, ...] = (
+    Topic("raw.shops", f"{NS}.raw.RawShopEvent", AccessClass.RESTRICTED, DATA_PARTITIONS, "delete", 7 * DAY_MS, SHOP_KEY,
+          "Shops as read from the marketplaces. Cleartext personal data: kept 7 days, enough to reprocess after a fix."),
+    Topic("raw.products", f"{NS}.raw.RawProductEvent", AccessClass.RESTRICTED, DATA_PARTITIONS, "delete", 7 * DAY_MS, SHOP_KEY,
+          "Products as read from the marketplaces; free text may hold contact details."),
+    Topic("raw.orders", f"{NS}.raw.RawOrderEvent", AccessClass.RESTRICTED, DATA_PARTITIONS, "delete", 7 * DAY_MS, SHOP_KEY,
+          "Orders as read from the marketplaces, with buyers' personal data; card numbers only as ciphertext."),
+    Topic("consent.events", f"{NS}.consent.ConsentEvent", AccessClass.INTERNAL, DATA_PARTITIONS, "compact", FOREVER,
+          "subject|purpose|scope", "Consent changes; the latest per subject and purpose is the state.", partition_by="subject"),
+    Topic("redacted.shops", f"{NS}.redacted.RedactedShopEvent", AccessClass.DOWNSTREAM, DATA_PARTITIONS, "compact", FOREVER, SHOP_KEY,
+          "Shops without personal data; compacted to the latest version of each shop."),
+    Topic("redacted.products", f"{NS}.redacted.RedactedProductEvent", AccessClass.DOWNSTREAM, DATA_PARTITIONS, "delete", FOREVER, SHOP_KEY,
+          "Product changes without personal data."),
+    Topic("redacted.orders", f"{NS}.redacted.RedactedOrderEvent", AccessClass.DOWNSTREAM, DATA_PARTITIONS, "delete", FOREVER, SHOP_KEY,
+          "Order changes without personal data; buyers appear only as keyed pseudonyms."),
+    Topic("analytics.aggregates", f"{NS}.analytics.AnalyticsAggregate", AccessClass.DOWNSTREAM, 1, "compact", FOREVER,
+          "granularity|window_start|marketplace|country|province|category",
+          "Anonymised statistics for people outside the company; a consumer upserts by key."),
+    Topic("ops.dead-letters", f"{NS}.ops.DeadLetter", AccessClass.RESTRICTED, 1, "delete", 14 * DAY_MS, "the failed record's key",
+          "Records a stage could not process, with the reason and the original bytes."),
+)
+
+_BY_NAME = {t.name: t for t in CATALOG}
+
+
+def topic(name: str) -> Topic:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise TopicError(f"unknown topic {name!r}; known topics: {', '.join(_BY_NAME)}") from None
+
+
+def shop_key(marketplace: str, shop_id: str) -> str:
+    """The record key of every shop-scoped topic."""
+    return f"{marketplace.lower()}:{shop_id}"
+
+
+def consent_key(subject_id: str, purpose: str, scope: str | None) -> str:
+    return f"{subject_id}|{purpose}|{scope or ''}"
+
+
+def partition_key(t: Topic, key: str) -> str:
+    """The part of a key that chooses the partition."""
+    return key.split("|", 1)[0] if t.partition_by == "subject" else key
