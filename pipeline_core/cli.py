@@ -1,0 +1,251 @@
+"""`powersell-pipeline`: the one command line of the pipeline.
+
+Errors are one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
+from typing import Callable, Sequence
+
+from kafka.errors import KafkaError
+
+from .errors import DecodeError, PipelineError
+from .settings import SETTINGS_DOC, Settings
+
+try:
+    VERSION = version("powersell-pipeline")
+except PackageNotFoundError:  # running from a checkout without install
+    VERSION = "0+checkout"
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def jsonable(value):
+    """Avro values as JSON: timestamps in ISO 8601, decimals as strings, bytes as base64."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "base64:" + base64.b64encode(value).decode("ascii")
+    return value
+
+
+# ---------------------------------------------------------------- kafka
+def cmd_kafka(args, settings: Settings) -> int:
+    from .kafka_broker import LocalKafka
+
+    broker = LocalKafka(settings, progress=_say)
+    if args.action == "up":
+        print(broker.up(timeout=args.timeout))
+    elif args.action == "down":
+        stopped = broker.down(wipe=args.wipe)
+        _say("broker stopped" if stopped else "no broker of ours was running")
+        if args.wipe:
+            _say(f"removed broker data under {broker.home}")
+    else:
+        st = broker.status()
+        print(json.dumps({"running": st.running, "answering": st.answering, "pid": st.pid,
+                          "bootstrap": st.bootstrap, "jars_cached": st.jars_cached, "data_dir": str(st.data_dir)}))
+        return 0 if st.answering else 3
+    return 0
+
+
+# ---------------------------------------------------------------- topics
+def cmd_topics(args, settings: Settings) -> int:
+    from .topics import CATALOG
+
+    if args.action == "list":
+        rows = [(t.name, t.access.value, t.value_schema.rsplit(".", 1)[1], str(t.partitions), t.cleanup,
+                 "forever" if t.retention_ms < 0 else f"{t.retention_ms // 86_400_000}d", t.key) for t in CATALOG]
+        head = ("TOPIC", "ACCESS", "SCHEMA", "PARTS", "CLEANUP", "RETENTION", "KEY")
+        widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+        for r in [head] + rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        return 0
+    if args.action == "create":
+        from .kafka_io import ensure_topics
+
+        report = ensure_topics(settings)
+        _say(f"created {len(report.created)} topic(s), {len(report.existing)} already existed")
+        for name in report.created:
+            print(name)
+        if report.mismatched:
+            _say("warning: partition count differs from the catalog for: " + ", ".join(report.mismatched))
+            return 1
+        return 0
+    return tail(args, settings)
+
+
+def tail(args, settings: Settings) -> int:
+    from .avro_codec import default_registry
+    from .kafka_io import read_topic
+    from .topics import AccessClass, topic
+
+    t = topic(args.name)
+    if t.access is AccessClass.RESTRICTED:
+        _say(f"note: {t.name} is RESTRICTED: its records hold personal data. Do not copy them elsewhere.")
+    registry = default_registry()
+    count = 0
+    for key, value, rec in read_topic(settings, t.name, max_records=args.max, idle_timeout=args.idle_timeout):
+        line = {"topic": t.name, "partition": rec.partition, "offset": rec.offset,
+                "key": key.decode("utf-8", "replace") if key is not None else None}
+        if value is None:
+            line["tombstone"] = True
+        else:
+            try:
+                line["schema"], line["value"] = registry.decode(value)
+            except DecodeError as exc:  # one bad record never stops the tail
+                line["error"] = exc.reason
+        print(json.dumps(jsonable(line), ensure_ascii=False), flush=True)
+        count += 1
+    _say(f"{count} record(s) from {t.name}")
+    return 0
+
+
+# ---------------------------------------------------------------- run (the main job)
+def cmd_run(args, settings: Settings) -> int:
+    from .avro_codec import default_registry
+    from .kafka_broker import LocalKafka
+    from .kafka_io import AvroPublisher, ensure_topics, read_back
+    from .sample_events import sample_events
+
+    started = time.monotonic()
+    broker = LocalKafka(settings, progress=lambda m: _say(f"  {m}"))
+    was_running = broker.status().answering
+    _say("[1/4] Kafka broker")
+    bootstrap = broker.up()
+    try:
+        _say("[2/4] topics")
+        report = ensure_topics(settings)
+        _say(f"  {len(report.created)} created, {len(report.existing)} already there")
+        _say("[3/4] publishing sample raw events (Avro single-object encoding)")
+        events = sample_events()
+        publisher = AvroPublisher(settings, client_id="powersell-run")
+        try:
+            futures = [(topic_name, publisher.send(topic_name, key, record)) for topic_name, key, record in events]
+            publisher.flush()
+            written = [(name, fut.get(timeout=30)) for name, fut in futures]
+        finally:
+            publisher.close()
+        _say(f"  {len(written)} events acknowledged by the broker")
+        _say("[4/4] reading them back and decoding")
+        registry = default_registry()
+        read = read_back(settings, [(name, md.partition, md.offset) for name, md in written])
+        sent_ids = {(name, rec["event_id"]) for (name, _, rec) in events}
+        got_ids, decoded = set(), {}
+        for name, value in read:
+            schema, record = registry.decode(value)
+            got_ids.add((name, record["event_id"]))
+            decoded.setdefault(name, record)
+        print(f"\nPowerSell pipeline run against Kafka at {bootstrap}")
+        print(f"{'topic':<16}{'published':>10}{'read back':>10}")
+        for name in sorted({n for n, _, _ in events}):
+            print(f"{name:<16}{sum(1 for n, _, _ in events if n == name):>10}"
+                  f"{sum(1 for n, _ in got_ids if n == name):>10}")
+        sample = decoded.get("raw.products")
+        if sample is not None and args.show_sample:
+            print("\nOne decoded raw.products record (RESTRICTED topic: holds personal data):")
+            print(json.dumps(jsonable(sample), ensure_ascii=False, indent=2))
+        missing = sent_ids - got_ids
+        print(f"\n{'OK' if not missing else 'FAILED'}: {len(got_ids)}/{len(sent_ids)} events read back "
+              f"in {time.monotonic() - started:.1f} s")
+        return 0 if not missing else 1
+    finally:
+        if not was_running and not args.keep_kafka:
+            _say("stopping the broker this run started (use --keep-kafka to leave it running)")
+            broker.down()
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(f"  {name:<34}{doc} (default {default})" for name, (default, doc) in SETTINGS_DOC.items())
+    parser = argparse.ArgumentParser(
+        prog="powersell-pipeline",
+        description="PowerSell marketplace data pipeline on Apache Kafka: a local broker, the topic catalog "
+                    "and the pipeline's jobs.",
+        epilog="configuration (environment variables):\n" + settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="the main job: start Kafka, create the topics, publish and read back sample events",
+                       description="Start the local Kafka broker if needed, create every catalog topic, publish "
+                                   "sample raw events and read them back, then print what happened. Stops the broker "
+                                   "on exit if this run started it.")
+    p.add_argument("--keep-kafka", action="store_true", help="leave the broker running at the end")
+    p.add_argument("--no-sample", dest="show_sample", action="store_false",
+                   help="do not print a decoded raw record (raw records hold personal data)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("kafka", help="start, stop or inspect the local Apache Kafka broker",
+                       description="A single-node Apache Kafka 4.x broker (KRaft, broker and controller in one "
+                                   "process) on 127.0.0.1, its jars resolved from Maven Central with Maven on first "
+                                   "use. Needs Java 17+ (and Maven for the first run); `docker compose up kafka` is "
+                                   "the alternative.")
+    ksub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = ksub.add_parser("up", help="start the broker (idempotent) and print its bootstrap address",
+                         description="Resolve the jars if needed, format KRaft storage once, start the broker and "
+                                     "wait until it answers a metadata request. A running broker is reused.")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the broker (default 120)")
+    down = ksub.add_parser("down", help="stop the broker started by `kafka up`",
+                           description="Stop the broker named by our pid file. --wipe also deletes its data.")
+    down.add_argument("--wipe", action="store_true", help="also remove the broker's data (topics, offsets)")
+    ksub.add_parser("status", help="print the broker's state as JSON (exit 3 when it does not answer)",
+                    description="Print whether our broker runs and answers, its pid, bootstrap address and "
+                                "whether the jars are cached. Exit status 0 when it answers, 3 otherwise.")
+    p.set_defaults(func=cmd_kafka)
+
+    p = sub.add_parser("topics", help="create, list or read the pipeline's topics",
+                       description="The topic catalog: every topic with its access class (restricted, internal, "
+                                   "downstream), Avro value schema, partitions, cleanup policy and retention.")
+    tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tsub.add_parser("create", help="create every catalog topic that is missing (idempotent)",
+                    description="Create every topic of the catalog that does not exist yet.")
+    tsub.add_parser("list", help="show the catalog", description="Print the catalog as a table.")
+    tl = tsub.add_parser("tail", help="decode a topic's records and print them as JSON lines",
+                         description="Read a topic from the beginning, decode each record with the schema named by "
+                                     "its fingerprint and print one JSON line per record (timestamps ISO 8601, "
+                                     "decimals as strings, bytes as base64). A record that cannot be decoded is "
+                                     "printed with its error reason. Stops after --max records or when no record "
+                                     "arrived for --idle-timeout seconds.")
+    tl.add_argument("name", help="topic name, e.g. redacted.orders (see `topics list`)")
+    tl.add_argument("--max", type=int, default=None, help="stop after this many records")
+    tl.add_argument("--idle-timeout", type=float, default=5.0, help="stop after this many idle seconds (default 5)")
+    p.set_defaults(func=cmd_topics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except PipelineError as exc:
+        _say(f"powersell-pipeline: error: {exc}")
+        return 2
+    except KafkaError as exc:  # messages name topics and brokers, never record values
+        _say(f"powersell-pipeline: error: Kafka: {type(exc).__name__}: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
