@@ -31,14 +31,17 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
     "reason": frozenset({
         "not_single_object", "unknown_fingerprint", "corrupt_body", "schema_mismatch",
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",
-        "no_consent", "consent_withdrawn", "duplicate",
+        "no_consent", "consent_withdrawn", "duplicate", "bad_signature", "not_authorised",
+        "rate_limited_too_long", "api_failed",
     }),
     "kind": PII_KINDS,
     "purpose": frozenset({
         "shop_data_connection", "marketing_contact", "service_announcements",
         "analytics", "third_party_sharing", "embedded_content",
     }),
-    "outcome": frozenset({"ok", "error", "granted", "denied", "rate_limited", "retried", "suppressed", "published"}),
+    "outcome": frozenset({"ok", "error", "timeout", "bad_payload", "granted", "denied", "rate_limited", "retried",
+                          "suppressed", "published", "skipped"}),
+    "stream": frozenset({"shop", "products", "orders"}),
 }
 
 _UNIT_SUFFIXES = ("_seconds", "_bytes")
