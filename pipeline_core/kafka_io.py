@@ -140,3 +140,36 @@ def read_back(settings: Settings, positions: list[tuple[str, int, int]],
                         yield tp.topic, rec.value
     finally:
         consumer.close()
+
+
+class TopicFollower:
+    """Reads a (compacted) topic from its beginning and, on each catch_up(), everything
+    written since, up to the end offsets of that moment. For state kept on topics:
+    consent, connector checkpoints."""
+
+    def __init__(self, settings: Settings, topic_name: str, client_id: str = "powersell-follower"):
+        self.topic = topic(topic_name)
+        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                      enable_auto_commit=False, client_id=client_id)
+        partitions = self.consumer.partitions_for_topic(self.topic.name)
+        if not partitions:
+            self.consumer.close()
+            raise TopicError(f"topic {self.topic.name} does not exist; run `powersell-pipeline topics create`")
+        self.partitions = [TopicPartition(self.topic.name, p) for p in sorted(partitions)]
+        self.consumer.assign(self.partitions)
+        self.consumer.seek_to_beginning()
+
+    def catch_up(self, timeout: float = 30.0) -> list[tuple[bytes | None, bytes | None]]:
+        """(key, value) of every record up to the current end; value None is a tombstone."""
+        end = self.consumer.end_offsets(self.partitions)
+        out: list[tuple[bytes | None, bytes | None]] = []
+        deadline = time.monotonic() + timeout
+        while any(self.consumer.position(tp) < end[tp] for tp in self.partitions):
+            if time.monotonic() > deadline:
+                raise BrokerError(f"timed out reading {self.topic.name} to its end")
+            for records in self.consumer.poll(timeout_ms=200).values():
+                out.extend((r.key, r.value) for r in records)
+        return out
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -55,6 +55,8 @@ CATALOG: tuple[Topic, ...] = (
           "Orders as read from the marketplaces, with buyers' personal data; card numbers only as ciphertext."),
     Topic("consent.events", f"{NS}.consent.ConsentEvent", AccessClass.INTERNAL, DATA_PARTITIONS, "compact", FOREVER,
           "subject|purpose|scope", "Consent changes; the latest per subject and purpose is the state.", partition_by="subject"),
+    Topic("connector.checkpoints", f"{NS}.connector.ConnectorCheckpoint", AccessClass.INTERNAL, 1, "compact", FOREVER,
+          "marketplace:shop_id:stream", "How far each connector stream has synced; written after the events before it are acknowledged."),
     Topic("redacted.shops", f"{NS}.redacted.RedactedShopEvent", AccessClass.DOWNSTREAM, DATA_PARTITIONS, "compact", FOREVER, SHOP_KEY,
           "Shops without personal data; compacted to the latest version of each shop."),
     Topic("redacted.products", f"{NS}.redacted.RedactedProductEvent", AccessClass.DOWNSTREAM, DATA_PARTITIONS, "delete", FOREVER, SHOP_KEY,

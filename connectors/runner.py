@@ -1,0 +1,177 @@
+"""The sync loop shared by every marketplace: consent first (R1), then for each stream
+a full sync (first time) or an incremental one from the checkpoint minus a lookback,
+in windows no larger than the platform allows; events are published, and the cursor
+moves only after the broker acknowledged them. Bad records become dead letters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS, dead_letter_record
+from pipeline_core.kafka_io import AvroPublisher
+
+from .base import ApiFailed, BadPayload, DeadPayload, Item, MarketplaceApi, RawEvent, ShopSession, Stream, \
+    TimeWindow, TokenExpired
+from .checkpoints import CheckpointStore
+from .consent_gate import ConnectionConsent
+from .metrics import ConnectorMetrics
+from .token_store import TokenStore
+
+log = logging.getLogger("powersell.connectors")
+
+
+@dataclass
+class SyncReport:
+    shop_id: str
+    skipped: str | None = None                       # reason, when the shop was not polled
+    published: dict[str, int] = field(default_factory=dict)
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)        # streams whose sync stopped on an API failure
+
+
+class ConsentWithdrawn(Exception):
+    """The shop's connection consent ended during its sync: stop reading it."""
+
+
+def windows(start: datetime, end: datetime, max_seconds: int) -> Iterable[TimeWindow]:
+    step = timedelta(seconds=max_seconds)
+    while start < end:
+        yield TimeWindow(start, min(start + step, end))
+        start += step
+
+
+class ShopSyncer:
+    def __init__(self, api: MarketplaceApi, tokens: TokenStore, checkpoints: CheckpointStore,
+                 consent: ConnectionConsent, publisher: AvroPublisher, metrics: ConnectorMetrics, *,
+                 lookback: timedelta = timedelta(minutes=10), full_sync_days: int = 60,
+                 refresh_margin: float = 300.0, clock: Callable[[], float] = time.time):
+        self.api, self.tokens, self.checkpoints = api, tokens, checkpoints
+        self.consent, self.publisher, self.metrics = consent, publisher, metrics
+        self.lookback, self.full_sync_days, self.refresh_margin, self.clock = lookback, full_sync_days, refresh_margin, clock
+        self.stage = "connector"
+
+    # ---------------------------------------------------------------- publishing
+    def dead_letter(self, bad: DeadPayload | BadPayload, report: SyncReport | None) -> None:
+        reason = bad.reason
+        record = dead_letter_record(stage=f"{self.stage}.{self.api.name}", reason=reason,
+                                    message=str(bad) if isinstance(bad, BadPayload) else bad.message,
+                                    original_value=bad.body)
+        self.publisher.send(DEAD_LETTERS, None, record)
+        self.metrics.dead_letters.labels(stage=self.stage, reason=reason).inc()
+        if report is not None:
+            report.dead_lettered[reason] = report.dead_lettered.get(reason, 0) + 1
+
+    def _publish(self, items: Iterable[Item], report: SyncReport) -> list:
+        futures = []
+        for item in items:
+            if isinstance(item, RawEvent):
+                futures.append(self.publisher.send(item.stream.topic, item.key, item.record))
+                report.published[item.stream.value] = report.published.get(item.stream.value, 0) + 1
+                self.metrics.records.labels(marketplace=self.api.name, topic=item.stream.topic).inc()
+            else:
+                self.dead_letter(item, report)
+        return futures
+
+    def _acknowledged(self, futures: list) -> None:
+        """Wait until the broker acknowledged every event (raises if one failed)."""
+        self.publisher.flush()
+        for f in futures:
+            f.get(timeout=60)
+
+    def publish_acknowledged(self, items: Iterable[Item], report: SyncReport) -> int:
+        futures = self._publish(items, report)
+        self._acknowledged(futures)
+        return len(futures)
+
+    # ---------------------------------------------------------------- sync
+    def session(self, shop_id: str) -> ShopSession | None:
+        auth = self.tokens.get(self.api.name, shop_id)
+        if auth is None:
+            return None
+        session = ShopSession(self.api, auth, on_refresh=self._stored_refresh)
+        if auth.access_expires_at - self.clock() < self.refresh_margin:
+            session.refresh()  # ahead of expiry: fewer mid-sync failures
+        return session
+
+    def _stored_refresh(self, auth) -> None:
+        self.tokens.put(auth)
+        self.metrics.token_refreshes.labels(marketplace=self.api.name, outcome="ok").inc()
+
+    def sync_shop(self, shop_id: str) -> SyncReport:
+        report = SyncReport(shop_id)
+        now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+        if not self.consent.is_active(self.api.name, shop_id, now):
+            report.skipped = "no_consent"
+        else:
+            try:
+                session = self.session(shop_id)
+            except (TokenExpired, ApiFailed):
+                session = None
+            if session is None:
+                report.skipped = "not_authorised"
+        if report.skipped:
+            self.metrics.shops_skipped.labels(marketplace=self.api.name, reason=report.skipped).inc()
+            return report
+        for stream in Stream:
+            try:
+                self.sync_stream(session, stream, report)
+            except (ApiFailed, TokenExpired) as exc:  # the cursor did not move: the next poll retries
+                log.warning("sync of %s stream %s stopped: %s", self.api.name, stream.value, exc)
+                report.failed.append(stream.value)
+            except ConsentWithdrawn:
+                report.skipped = "consent_withdrawn"
+                break
+        return report
+
+    def sync_stream(self, session: ShopSession, stream: Stream, report: SyncReport) -> None:
+        symbol = self.api.marketplace_symbol
+        checkpoint = self.checkpoints.get(symbol, session.shop_id, stream.value)
+        now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+        source = "INCREMENTAL_SYNC" if checkpoint else "FULL_SYNC"
+        total = checkpoint.records if checkpoint else 0
+        if stream is Stream.SHOP:
+            published = self.publish_acknowledged(self.api.fetch_shop(session, source), report)
+            self.checkpoints.save(symbol, session.shop_id, stream.value, now, total + published)
+        else:
+            start = (checkpoint.synced_until - self.lookback) if checkpoint else now - timedelta(days=self.full_sync_days)
+            fetch = self.api.fetch_products if stream is Stream.PRODUCTS else self.api.fetch_orders
+            for window in windows(start, now, self.api.max_window_seconds):
+                self.consent.refresh()
+                if not self.consent.is_active(self.api.name, session.shop_id, now):
+                    raise ConsentWithdrawn()
+                futures = []
+                for page in fetch(session, window, source):
+                    futures += self._publish(page, report)
+                self._acknowledged(futures)
+                total += len(futures)
+                self.checkpoints.save(symbol, session.shop_id, stream.value, window.end, total)
+        self.metrics.last_sync.labels(marketplace=self.api.name, stream=stream.value).set(self.clock())
+
+
+class ConnectorService:
+    """Polls every authorised shop of one marketplace, once or every poll_interval seconds."""
+
+    def __init__(self, syncer: ShopSyncer, poll_interval: float = 30.0,
+                 on_report: Callable[[SyncReport], None] = lambda report: None):
+        self.syncer, self.poll_interval, self.on_report = syncer, poll_interval, on_report
+
+    def run_once(self) -> list[SyncReport]:
+        self.syncer.consent.refresh()
+        reports = []
+        for shop_id in self.syncer.tokens.shops(self.syncer.api.name):
+            report = self.syncer.sync_shop(shop_id)
+            self.on_report(report)
+            reports.append(report)
+        return reports
+
+    def run(self, until: Callable[[], bool]) -> None:
+        while not until():
+            started = time.monotonic()
+            self.run_once()
+            deadline = started + self.poll_interval
+            while time.monotonic() < deadline and not until():
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))

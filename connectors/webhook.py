@@ -1,0 +1,154 @@
+"""The push-notification receiver: POST /webhooks/{marketplace}.
+
+Each push is verified over its raw bytes with the platform's signature, acknowledged as
+the platform requires (2xx with an empty body, quickly), deduplicated by notification id,
+then handled off the request path: authorised -> consent granted, cancelled -> consent
+withdrawn, order status -> the order is fetched and published (only while the shop's
+connection consent is active). Pushes are hints: the poller's lookback window is what
+guarantees nothing is missed, so a push that fails to process is never the only copy."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from .base import BadPayload, ConnectorError, MarketplaceApi, PushKind, PushNotice
+from .onboarding import connection_consent
+from .runner import ShopSyncer, SyncReport
+
+log = logging.getLogger("powersell.webhook")
+MAX_PUSH_BYTES = 1024 * 1024
+
+
+class SeenNotifications:
+    """Bounded memory of notification ids already accepted (platforms retry and duplicate)."""
+
+    def __init__(self, size: int = 100_000):
+        self.size, self._seen = size, OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
+class WebhookReceiver:
+    def __init__(self, syncers: dict[str, ShopSyncer], callback_base_url: str):
+        self.syncers = syncers
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.seen = SeenNotifications()
+        self.work: queue.Queue[tuple[ShopSyncer, PushNotice] | None] = queue.Queue()
+        self.handled = 0
+        self._worker = threading.Thread(target=self._drain, name="webhook-worker", daemon=True)
+
+    # ---------------------------------------------------------------- HTTP side
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_PUSH_BYTES)
+        app.router.add_post("/webhooks/{marketplace}", self.receive)
+        app.router.add_get("/healthz", lambda request: web.Response(text="ok\n"))
+        return app
+
+    async def receive(self, request: web.Request) -> web.Response:
+        marketplace = request.match_info["marketplace"]
+        syncer = self.syncers.get(marketplace)
+        if syncer is None:
+            return web.Response(status=404)
+        metrics = syncer.metrics
+        metrics.pushes.labels(marketplace=marketplace).inc()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            metrics.pushes_rejected.labels(marketplace=marketplace, reason="oversize").inc()
+            return web.Response(status=413)
+        url = f"{self.callback_base_url}/webhooks/{marketplace}"
+        if not syncer.api.verify_push(url, request.headers, body):
+            metrics.pushes_rejected.labels(marketplace=marketplace, reason="bad_signature").inc()
+            return web.Response(status=401)
+        self.accept(syncer, body)
+        return web.Response(status=200)  # empty body: what Shopee requires, fine for the others
+
+    def accept(self, syncer: ShopSyncer, body: bytes) -> None:
+        """A verified (or API-recovered) push body: parse, drop duplicates, queue."""
+        marketplace = syncer.api.name
+        try:
+            notice = syncer.api.parse_push(body)
+        except BadPayload as bad:  # acknowledged anyway: a malformed push retried is still malformed
+            syncer.metrics.pushes_rejected.labels(marketplace=marketplace, reason=bad.reason).inc()
+            syncer.dead_letter(bad, None)
+            return
+        if not self.seen.first_time(f"{marketplace}:{notice.notification_id}"):
+            syncer.metrics.pushes_duplicated.labels(marketplace=marketplace).inc()
+            return
+        self.work.put((syncer, notice))
+
+    # ---------------------------------------------------------------- processing
+    def start(self) -> None:
+        self._worker.start()
+        for syncer in self.syncers.values():  # pushes missed while we were down (Shopee keeps them 3 days)
+            self.recover_lost_pushes(syncer)
+
+    def stop(self) -> None:
+        self.work.put(None)
+        self._worker.join(timeout=30)
+
+    def recover_lost_pushes(self, syncer: ShopSyncer) -> int:
+        api = syncer.api
+        if not hasattr(api, "fetch_lost_pushes"):
+            return 0
+        recovered = 0
+        try:
+            while True:
+                bodies, last_id = api.fetch_lost_pushes()
+                for body in bodies:
+                    self.accept(syncer, body)
+                recovered += len(bodies)
+                if not bodies or last_id is None:
+                    break
+                api.confirm_lost_pushes(last_id)
+        except ConnectorError as exc:
+            log.warning("lost-push recovery for %s stopped: %s", api.name, exc)
+        return recovered
+
+    def _drain(self) -> None:
+        while (item := self.work.get()) is not None:
+            syncer, notice = item
+            try:
+                self.handle(syncer, notice)
+            except Exception as exc:  # one push never stops the receiver; the poller covers the data
+                log.warning("push of kind %s for %s not handled: %s", notice.kind.value, syncer.api.name,
+                            type(exc).__name__)
+            finally:
+                self.handled += 1
+
+    def handle(self, syncer: ShopSyncer, notice: PushNotice) -> None:
+        api: MarketplaceApi = syncer.api
+        proof = f"push:{api.name}:{notice.notification_id}"
+        if notice.kind in (PushKind.SHOP_AUTHORISED, PushKind.AUTHORISATION_CANCELLED):
+            status = "GRANTED" if notice.kind is PushKind.SHOP_AUTHORISED else "WITHDRAWN"
+            key, record = connection_consent(api, notice.shop_id, status, "MARKETPLACE_PUSH", proof, notice.timestamp)
+            syncer.publisher.send("consent.events", key, record).get(timeout=30)
+            if status == "WITHDRAWN":
+                syncer.tokens.remove(api.name, notice.shop_id)  # the platform revoked them already
+            return
+        if notice.kind is PushKind.ORDER_STATUS and notice.order_id:
+            now = datetime.now(timezone.utc)
+            syncer.consent.refresh()
+            if not syncer.consent.is_active(api.name, notice.shop_id, now):
+                syncer.metrics.shops_skipped.labels(marketplace=api.name, reason="no_consent").inc()
+                return
+            session = syncer.session(notice.shop_id)
+            if session is None:
+                syncer.metrics.shops_skipped.labels(marketplace=api.name, reason="not_authorised").inc()
+                return
+            syncer.publish_acknowledged(api.fetch_orders_by_id(session, [notice.order_id], "WEBHOOK"),
+                                        SyncReport(notice.shop_id))
+        # expiring and other kinds change nothing here: the authorisation still holds
