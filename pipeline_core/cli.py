@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--max", type=int, default=None, help="stop after this many records")
     tl.add_argument("--idle-timeout", type=float, default=5.0, help="stop after this many idle seconds (default 5)")
     p.set_defaults(func=cmd_topics)
+
+    from connectors.commands import add_commands as add_connector_commands
+    add_connector_commands(sub)
     return parser
 
 

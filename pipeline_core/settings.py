@@ -22,7 +22,7 @@ SETTINGS_DOC = {
     "POWERSELL_KAFKA_HEAP": ("512m", "Java heap of the local broker (-Xmx)"),
     "POWERSELL_DATA_DIR": ("~/.local/share/powersell-pipeline", "broker logs, pid files and process state"),
     "POWERSELL_CACHE_DIR": ("~/.cache/powersell-pipeline", "Kafka jars resolved by Maven (reused offline)"),
-    "POWERSELL_METRICS_PORT": ("9400", "first port for /metrics and /healthz of pipeline processes"),
+    "POWERSELL_METRICS_PORT": ("9400", "port for /metrics and /healthz of pipeline processes (0: any free port)"),
     "POWERSELL_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
 }
 
@@ -32,10 +32,10 @@ _HEAP = re.compile(r"^\d+[mMgG]$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def _port(env: Mapping[str, str], name: str) -> int:
+def _port(env: Mapping[str, str], name: str, lowest: int = 1) -> int:
     raw = env.get(name, SETTINGS_DOC[name][0]).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
+    if not raw.isdigit() or not lowest <= int(raw) <= 65535:
+        raise ConfigError(f"{name} must be a port number from {lowest} to 65535, got {raw!r}")
     return int(raw)
 
 
@@ -85,6 +85,6 @@ class Settings:
             kafka_heap=heap,
             data_dir=_dir(env, "POWERSELL_DATA_DIR"),
             cache_dir=_dir(env, "POWERSELL_CACHE_DIR"),
-            metrics_port=_port(env, "POWERSELL_METRICS_PORT"),
+            metrics_port=_port(env, "POWERSELL_METRICS_PORT", lowest=0),  # 0: any free port
             log_level=level,
         )

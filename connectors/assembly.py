@@ -1,0 +1,47 @@
+"""Wiring one marketplace's connector from settings: HTTP client, retry policy, card
+vault, token store, checkpoints, consent gate, publisher and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from pipeline_core.kafka_io import AvroPublisher
+from pipeline_core.settings import Settings
+
+from . import api_class
+from .api_client import ApiClient
+from .card_vault import CardVault
+from .checkpoints import CheckpointStore
+from .config import MarketplaceConfig, SyncConfig
+from .consent_gate import ConnectionConsent
+from .metrics import ConnectorMetrics
+from .runner import ShopSyncer
+from .token_store import TokenStore, load_or_create_key
+
+
+@dataclass
+class Connector:
+    syncer: ShopSyncer
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.http.close()
+        self.syncer.consent.close()
+
+
+def build_connector(settings: Settings, market: MarketplaceConfig, sync: SyncConfig,
+                    publisher: AvroPublisher, metrics: ConnectorMetrics) -> Connector:
+    keys = settings.data_dir / "keys"
+    tokens = TokenStore(settings.data_dir / "connectors", load_or_create_key(keys / "tokens.key"))
+    vault = CardVault.from_file(keys / "card.key")
+    http = httpx.Client(timeout=httpx.Timeout(sync.request_timeout), follow_redirects=False)
+    holder: dict = {}
+    client = ApiClient(market.name, http, metrics=metrics,
+                       on_bad_payload=lambda bad: holder["syncer"].dead_letter(bad, None))
+    api = api_class(market.name)(market.base_url, market.credentials, client, seal_card=vault.seal)
+    syncer = ShopSyncer(api, tokens, CheckpointStore(settings, publisher), ConnectionConsent(settings), publisher,
+                        metrics, lookback=sync.lookback, full_sync_days=sync.full_sync_days)
+    holder["syncer"] = syncer
+    return Connector(syncer, http)

@@ -1,0 +1,182 @@
+"""`powersell-pipeline simulate` and `connect`: the connectors' side of the command line."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import threading
+import time
+import urllib.request
+
+from pipeline_core.aiohttp_thread import start_in_thread
+from pipeline_core.kafka_io import AvroPublisher, ensure_topics
+from pipeline_core.metrics import serve_metrics
+from pipeline_core.settings import Settings
+
+from . import MARKETPLACES
+from .assembly import build_connector
+from .config import SIMULATOR_PORTS, marketplace_config, sync_config
+from .metrics import ConnectorMetrics
+from .onboarding import authorise
+from .runner import ConnectorService, SyncReport
+from .webhook import WebhookReceiver
+
+SIMULATORS = {
+    "shopee": "connectors.simulators.shopee:ShopeeSimulator",
+    "lazada": "connectors.simulators.lazada:LazadaSimulator",
+    "tiktok_shop": "connectors.simulators.tiktok_shop:TikTokShopSimulator",
+}
+WEBHOOK_PORT = 8710
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _names(choice: str) -> list[str]:
+    return list(MARKETPLACES) if choice == "all" else [choice]
+
+
+def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: float | None = None,
+                  webhook_url: str | None = None, **config):
+    from .simulators.base import SimConfig
+
+    module, cls = SIMULATORS[name].split(":")
+    market = marketplace_config(name)
+    sim_config = SimConfig(seed=seed, shops=shops, tick_interval=tick_interval, webhook_url=webhook_url, **config)
+    return getattr(importlib.import_module(module), cls)(sim_config, market.app_key, market.app_secret)
+
+
+def cmd_simulate(args, settings: Settings) -> int:
+    running = []
+    try:
+        for name in _names(args.marketplace):
+            webhook = f"{args.webhook_base.rstrip('/')}/webhooks/{name}" if args.webhook_base else None
+            sim = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=args.tick_interval,
+                                webhook_url=webhook)
+            server = start_in_thread(sim.app(), port=SIMULATOR_PORTS[name], name=f"sim-{name}")
+            running.append(server)
+            print(f"{name:<12} simulator at {server.url}  (ground truth: {server.url}/_sim/ground_truth)", flush=True)
+        _say("simulators running; Ctrl-C stops them")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for server in running:
+            server.stop()
+
+
+def authorise_simulated_shops(connector, base_url: str) -> int:
+    """Stand in for sellers clicking 'authorise' at the simulated marketplace (simulators only)."""
+    with urllib.request.urlopen(f"{base_url}/_sim/shops", timeout=10) as reply:
+        shops = [s["shop_id"] if isinstance(s, dict) else s for s in json.load(reply)]
+    request = urllib.request.Request(f"{base_url}/_sim/authorize", data=json.dumps({"shop_ids": shops}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        code = json.load(reply)["code"]
+    syncer = connector.syncer
+    return len(authorise(syncer.api, syncer.tokens, syncer.publisher, code))
+
+
+def _progress(name: str):
+    def show(report: SyncReport) -> None:
+        if report.skipped:
+            _say(f"[{name}] shop {report.shop_id}: skipped ({report.skipped})")
+            return
+        counts = ", ".join(f"{n} {stream}" for stream, n in sorted(report.published.items())) or "no changes"
+        dead = sum(report.dead_lettered.values())
+        failed = f", stopped: {', '.join(report.failed)} (retried next poll)" if report.failed else ""
+        _say(f"[{name}] shop {report.shop_id}: {counts}" + (f", {dead} dead-lettered" if dead else "") + failed)
+    return show
+
+
+def cmd_connect(args, settings: Settings) -> int:
+    ensure_topics(settings)
+    sync = sync_config()
+    if args.poll_interval:
+        sync = type(sync)(poll_interval=args.poll_interval, lookback=sync.lookback,
+                          full_sync_days=sync.full_sync_days, request_timeout=sync.request_timeout)
+    publisher = AvroPublisher(settings, client_id="powersell-connectors")
+    metrics = ConnectorMetrics()
+    metrics.registry.build_info("0.1.0", "connector")
+    metrics_server = serve_metrics(metrics.registry, settings.metrics_port)
+    _say(f"metrics at http://127.0.0.1:{metrics_server.port}/metrics")
+    connectors = {}
+    receiver = webhook_server = None
+    stop = threading.Event()
+    try:
+        for name in _names(args.marketplace):
+            market = marketplace_config(name)
+            connectors[name] = build_connector(settings, market, sync, publisher, metrics)
+            if args.authorise_simulated_shops:
+                n = authorise_simulated_shops(connectors[name], market.base_url)
+                _say(f"[{name}] {n} simulated shop(s) authorised; connection consent recorded")
+        if args.webhook_port:
+            receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()},
+                                       f"http://127.0.0.1:{args.webhook_port}")
+            webhook_server = start_in_thread(receiver.app(), port=args.webhook_port, name="webhook")
+            receiver.start()
+            _say(f"webhook receiver at {webhook_server.url}/webhooks/<marketplace>")
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        until = (lambda: stop.is_set() or (deadline is not None and time.monotonic() >= deadline))
+        services = [ConnectorService(c.syncer, sync.poll_interval, _progress(n)) for n, c in connectors.items()]
+        if args.once:
+            for service in services:
+                service.run_once()
+        else:
+            threads = [threading.Thread(target=s.run, args=(until,), daemon=True) for s in services]
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(0.5)
+        return 0
+    except KeyboardInterrupt:
+        stop.set()
+        _say("stopping after the current request")
+        return 130
+    finally:
+        if receiver is not None:
+            receiver.stop()
+        if webhook_server is not None:
+            webhook_server.stop()
+        for c in connectors.values():
+            c.close()
+        publisher.flush()
+        publisher.close()
+        metrics_server.stop()
+
+
+def add_commands(sub) -> None:
+    choices = [*MARKETPLACES, "all"]
+    p = sub.add_parser("simulate", help="run local marketplace simulators (Shopee, Lazada, TikTok Shop)",
+                       description="Serve strict local simulators of the marketplaces' open APIs on 127.0.0.1 "
+                                   f"(ports {', '.join(f'{n} {p}' for n, p in SIMULATOR_PORTS.items())}): signed "
+                                   "requests, token lifecycle, rate limits, pagination caps, seeded Vietnamese and "
+                                   "Thai data that keeps changing, push notifications and injectable faults.")
+    p.add_argument("marketplace", nargs="?", default="all", choices=choices, help="which simulator (default all)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")
+    p.add_argument("--shops", type=int, default=4, help="shops per marketplace (default 4)")
+    p.add_argument("--tick-interval", type=float, default=5.0,
+                   help="seconds between data changes (new orders, status and price updates; default 5)")
+    p.add_argument("--webhook-base", default=f"http://127.0.0.1:{WEBHOOK_PORT}",
+                   help="where pushes go: BASE/webhooks/<marketplace> (empty to send none)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("connect", help="run the marketplace connectors into the raw topics",
+                       description="Poll every shop whose owner consented to connect (R1): a full sync first, then "
+                                   "incremental syncs on update time with a lookback window, checkpointed after the "
+                                   "broker acknowledged the events. Also serves the webhook receiver. Base URLs and "
+                                   "credentials come from POWERSELL_<MARKETPLACE>_BASE_URL/_APP_KEY/_APP_SECRET "
+                                   "(defaults: the local simulators).")
+    p.add_argument("marketplace", nargs="?", default="all", choices=choices, help="which connector (default all)")
+    run = p.add_mutually_exclusive_group()
+    run.add_argument("--once", action="store_true", help="one poll of every shop, then exit")
+    run.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--poll-interval", type=float, default=None, help="seconds between polls (default 30)")
+    p.add_argument("--webhook-port", type=int, default=WEBHOOK_PORT, help=f"webhook receiver port (default {WEBHOOK_PORT}; 0 disables)")
+    p.add_argument("--authorise-simulated-shops", action="store_true",
+                   help="simulators only: have every simulated shop authorise PowerSell first (records consent)")
+    p.set_defaults(func=cmd_connect)
