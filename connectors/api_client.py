@@ -102,6 +102,9 @@ class ApiClient:
         try:
             data = json.loads(text) if text.strip() else None
         except json.JSONDecodeError:
+            if status == 429:  # a gateway's rate-limit page
+                self._count("rate_limited", elapsed)
+                return Outcome(Action.RATE_LIMITED, code="http_429", retry_after=retry_after_seconds(headers))
             if status >= 500:  # an HTML error page from a gateway: a server fault, not a payload fault
                 self._count("error", elapsed)
                 return Outcome(Action.RETRY, code=f"http_{status}", retry_after=retry_after_seconds(headers))

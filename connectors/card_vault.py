@@ -6,6 +6,7 @@ The key id is authenticated as associated data."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,3 +47,27 @@ class CardVault:
             raise ValueError("card ciphertext was sealed under another key")
         nonce, body = sealed[2 + n : 14 + n], sealed[14 + n :]
         return self._aead.decrypt(nonce, body, header).decode("ascii")
+
+
+# 13 to 19 digits, optionally grouped by single spaces or dashes.
+_CARD_LIKE = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+
+
+def _luhn_ok(digits: bytes) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ch - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def scrub_card_numbers(body: bytes) -> bytes:
+    """Replace every Luhn-valid card-like number in a raw body (kept for a dead letter) by
+    [CARD]: a malformed response can still carry card numbers, and none may leave the
+    connector in the clear (R10)."""
+    def replace(match: re.Match) -> bytes:
+        digits = bytes(ch for ch in match.group(0) if 48 <= ch <= 57)
+        return b"[CARD]" if _luhn_ok(digits) else match.group(0)
+    return _CARD_LIKE.sub(replace, body)

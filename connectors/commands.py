@@ -42,10 +42,13 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
                   webhook_url: str | None = None, **config):
     from .simulators.base import SimConfig
 
-    module, cls = SIMULATORS[name].split(":")
+    module, cls_name = SIMULATORS[name].split(":")
+    cls = getattr(importlib.import_module(module), cls_name)
     market = marketplace_config(name)
-    sim_config = SimConfig(seed=seed, shops=shops, tick_interval=tick_interval, webhook_url=webhook_url, **config)
-    return getattr(importlib.import_module(module), cls)(sim_config, market.app_key, market.app_secret)
+    settings = dict(seed=seed, shops=shops, tick_interval=tick_interval, webhook_url=webhook_url, **config)
+    # a platform's own token lifetimes and limits, where its simulator declares them
+    sim_config = cls.default_config(**settings) if hasattr(cls, "default_config") else SimConfig(**settings)
+    return cls(sim_config, market.app_key, market.app_secret)
 
 
 def cmd_simulate(args, settings: Settings) -> int:
@@ -69,15 +72,18 @@ def cmd_simulate(args, settings: Settings) -> int:
 
 
 def authorise_simulated_shops(connector, base_url: str) -> int:
-    """Stand in for sellers clicking 'authorise' at the simulated marketplace (simulators only)."""
+    """Stand in for each seller clicking 'authorise' at the simulated marketplace (simulators only):
+    the marketplace then redirects to PowerSell with ?code=...&shop_id=..., which we exchange."""
     with urllib.request.urlopen(f"{base_url}/_sim/shops", timeout=10) as reply:
         shops = [s["shop_id"] if isinstance(s, dict) else s for s in json.load(reply)]
-    request = urllib.request.Request(f"{base_url}/_sim/authorize", data=json.dumps({"shop_ids": shops}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        code = json.load(reply)["code"]
     syncer = connector.syncer
-    return len(authorise(syncer.api, syncer.tokens, syncer.publisher, code))
+    for shop_id in shops:
+        request = urllib.request.Request(f"{base_url}/_sim/authorize", data=json.dumps({"shop_ids": [shop_id]}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            code = json.load(reply)["code"]
+        authorise(syncer.api, syncer.tokens, syncer.publisher, code, shop_id)
+    return len(shops)
 
 
 def _progress(name: str):

@@ -16,6 +16,7 @@ from pipeline_core.kafka_io import AvroPublisher
 
 from .base import ApiFailed, BadPayload, DeadPayload, Item, MarketplaceApi, RawEvent, ShopSession, Stream, \
     TimeWindow, TokenExpired
+from .card_vault import scrub_card_numbers
 from .checkpoints import CheckpointStore
 from .consent_gate import ConnectionConsent
 from .metrics import ConnectorMetrics
@@ -59,7 +60,7 @@ class ShopSyncer:
         reason = bad.reason
         record = dead_letter_record(stage=f"{self.stage}.{self.api.name}", reason=reason,
                                     message=str(bad) if isinstance(bad, BadPayload) else bad.message,
-                                    original_value=bad.body)
+                                    original_value=scrub_card_numbers(bad.body))
         self.publisher.send(DEAD_LETTERS, None, record)
         self.metrics.dead_letters.labels(stage=self.stage, reason=reason).inc()
         if report is not None:

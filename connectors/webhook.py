@@ -54,8 +54,11 @@ class WebhookReceiver:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_PUSH_BYTES)
         app.router.add_post("/webhooks/{marketplace}", self.receive)
-        app.router.add_get("/healthz", lambda request: web.Response(text="ok\n"))
+        app.router.add_get("/healthz", self.healthz)
         return app
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
 
     async def receive(self, request: web.Request) -> web.Response:
         marketplace = request.match_info["marketplace"]

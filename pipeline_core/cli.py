@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 from kafka.errors import KafkaError
 
 from .errors import DecodeError, PipelineError
+from .logs import configure as configure_logs
 from .settings import SETTINGS_DOC, Settings
 
 try:
@@ -230,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from connectors.commands import add_commands as add_connector_commands
     add_connector_commands(sub)
+
+    p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
+                       description="Benchmarks measure speed on this machine; each prints a table and keeps it in "
+                                   "its section of BENCHMARKS.md. Needs the broker (`kafka up`).")
+    bsub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    from connectors.bench import add_bench_commands
+    add_bench_commands(bsub)
     return parser
 
 
@@ -238,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        configure_logs(settings.log_level)
         return args.func(args, settings)
     except PipelineError as exc:
         _say(f"powersell-pipeline: error: {exc}")

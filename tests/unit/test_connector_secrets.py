@@ -53,3 +53,14 @@ def test_when_a_card_is_sealed_then_only_brand_and_last4_are_readable(tmp_path):
                                            ("378282246310005", "AMEX"), ("6011111111111117", None)])
 def test_card_brand_comes_from_the_issuer_prefix(number, brand):
     assert card_brand(number) == brand
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"card_number": "4111111111111111"}', b'{"card_number": "[CARD]"}'),
+    (b'card 5555 5555 5555 4444 ok', b'card [CARD] ok'),
+    (b'card 3530-1113-3330-0000', b'card [CARD]'),
+    (b'order 2611205123456789 phone 0912345678', b'order 2611205123456789 phone 0912345678'),  # not Luhn-valid
+])
+def test_when_a_body_is_dead_lettered_then_card_numbers_are_scrubbed(body, expected):
+    from connectors.card_vault import scrub_card_numbers
+    assert scrub_card_numbers(body) == expected
