@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.request
 
-from pipeline_core.aiohttp_thread import start_in_thread
+from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 from pipeline_core.metrics import serve_metrics
 from pipeline_core.settings import Settings
@@ -58,7 +58,7 @@ def cmd_simulate(args, settings: Settings) -> int:
             webhook = f"{args.webhook_base.rstrip('/')}/webhooks/{name}" if args.webhook_base else None
             sim = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=args.tick_interval,
                                 webhook_url=webhook)
-            server = start_in_thread(sim.app(), port=SIMULATOR_PORTS[name], name=f"sim-{name}")
+            server = serve_in_thread(sim.app(), port=SIMULATOR_PORTS[name], name=f"sim-{name}")
             running.append(server)
             print(f"{name:<12} simulator at {server.url}  (ground truth: {server.url}/_sim/ground_truth)", flush=True)
         _say("simulators running; Ctrl-C stops them")
@@ -122,7 +122,7 @@ def cmd_connect(args, settings: Settings) -> int:
         if args.webhook_port:
             receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()},
                                        f"http://127.0.0.1:{args.webhook_port}")
-            webhook_server = start_in_thread(receiver.app(), port=args.webhook_port, name="webhook")
+            webhook_server = serve_in_thread(receiver.app(), port=args.webhook_port, name="webhook")
             receiver.start()
             _say(f"webhook receiver at {webhook_server.url}/webhooks/<marketplace>")
         deadline = None if args.duration is None else time.monotonic() + args.duration

@@ -33,6 +33,8 @@ from typing import Any, Callable, ClassVar, Literal
 import aiohttp
 from aiohttp import web
 
+from pipeline_core.aiohttp_thread import RunningServer, start_serving, serve_in_thread  # noqa: F401 (re-exported)
+
 from .world import Change, World
 
 log = logging.getLogger(__name__)
@@ -577,82 +579,12 @@ class SimulatorBase:
 
 
 # ---------------------------------------------------------------------------- running it
-class RunningServer:
-    """An aiohttp app serving on its own event-loop thread; stop() (or leaving the `with`) ends it."""
-
-    def __init__(self, url: str, loop: asyncio.AbstractEventLoop, runner: web.AppRunner, thread: threading.Thread):
-        self.url, self._loop, self._runner, self._thread = url, loop, runner, thread
-        self._stopped = False
-
-    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 10.0) -> Any:
-        """Run fn(*args) on the server's loop (to touch its state safely) and return the result."""
-        async def run() -> Any:
-            return fn(*args)
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        try:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 class RunningSimulator(RunningServer):
     def __init__(self, sim: SimulatorBase, *args: Any):
         super().__init__(*args)
         self.sim = sim
 
 
-def serve_in_thread(app: web.Application, host: str = "127.0.0.1", port: int = 0, name: str = "app") -> RunningServer:
-    """Serve an aiohttp app from a new thread with its own loop; port 0 picks a free port.
-    (Tests use it for webhook receivers too.)"""
-    return RunningServer(*_serve(app, host, port, name))
-
-
 def start_in_thread(sim: SimulatorBase, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
     """Serve a simulator from a new thread with its own loop; port 0 picks a free port."""
-    return RunningSimulator(sim, *_serve(sim.app(), host, port, f"simulator-{sim.name}"))
-
-
-def _serve(app: web.Application, host: str, port: int, name: str):
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    started: dict[str, Any] = {}
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, host, port).start())
-            started["runner"], started["port"] = runner, runner.addresses[0][1]
-        except BaseException as error:  # handed to the caller's thread
-            started["error"] = error
-            ready.set()
-            loop.close()
-            return
-        ready.set()
-        loop.run_forever()
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:       # e.g. a handler still hanging in a "timeout" fault
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-
-    thread = threading.Thread(target=serve, name=f"serve-{name}", daemon=True)
-    thread.start()
-    if not ready.wait(30):
-        raise RuntimeError(f"{name} did not start serving within 30 s")
-    if "error" in started:
-        raise started["error"]
-    return f"http://{host}:{started['port']}", loop, started["runner"], thread
+    return RunningSimulator(sim, *start_serving(sim.app(), host, port, f"simulator-{sim.name}"))
