@@ -19,7 +19,7 @@ from connectors.card_vault import CardVault
 from connectors.shopee import ITEM_LIST, ORDER_LIST, SHOP_INFO, ShopeeApi, parse_push
 from connectors.simulators.base import SimConfig, start_in_thread
 from connectors.simulators.shopee import ShopeeSimulator
-from pipeline_core.aiohttp_thread import start_in_thread as serve_app
+from pipeline_core.aiohttp_thread import serve_in_thread as serve_app
 from pipeline_core.avro_codec import default_registry
 
 APP = AppCredentials("2001887", "sim-shopee-partner-key-0001")
