@@ -23,7 +23,10 @@ import enum
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping
+
+if TYPE_CHECKING:
+    from .api_client import ApiClient
 
 
 class ConnectorError(Exception):
@@ -173,7 +176,7 @@ class MarketplaceApi(abc.ABC):
     name: ClassVar[str]                # "shopee"
     marketplace_symbol: ClassVar[str]  # the Avro enum symbol: "SHOPEE"
 
-    def __init__(self, base_url: str, app: AppCredentials, client: "ApiClient",  # noqa: F821
+    def __init__(self, base_url: str, app: AppCredentials, client: "ApiClient",
                  seal_card: Callable[[str], bytes], clock: Callable[[], float] = time.time):
         self.base_url = base_url.rstrip("/")
         self.app = app

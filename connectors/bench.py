@@ -9,7 +9,6 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.bench_report import table, write_section

@@ -17,9 +17,11 @@ from .token_store import TokenStore
 
 def connection_consent(api: MarketplaceApi, shop_id: str, status: str, source: str, proof_ref: str,
                        effective_time: datetime) -> tuple[str, dict]:
+    # Whole seconds: the platforms' pushes carry second timestamps, and a grant and a withdrawal
+    # in the same second must compare as simultaneous (the withdrawal then wins).
     return consent_record(subject_type="SHOP", subject_id=shop_key(api.marketplace_symbol, shop_id),
                           purpose=CONNECTION, scope=api.name, status=status, source=source,
-                          proof_ref=proof_ref, effective_time=effective_time)
+                          proof_ref=proof_ref, effective_time=effective_time.replace(microsecond=0))
 
 
 def authorise(api: MarketplaceApi, tokens: TokenStore, publisher: AvroPublisher, code: str,

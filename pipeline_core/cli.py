@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Sequence
+from typing import Sequence
 
 from kafka.errors import KafkaError
 

@@ -37,5 +37,8 @@ class ConsentState:
 
 
 def newer(current: ConsentState | None, candidate: ConsentState) -> bool:
-    """Consent changes apply by effective time; a change reported late never undoes a later one."""
-    return current is None or candidate.effective_time >= current.effective_time
+    """Consent changes apply by effective time; a change reported late never undoes a later one.
+    At the same instant a withdrawal or expiry wins over a grant, whatever the arrival order."""
+    if current is None or candidate.effective_time != current.effective_time:
+        return current is None or candidate.effective_time > current.effective_time
+    return candidate.status != "GRANTED" or current.status == "GRANTED"
