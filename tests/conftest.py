@@ -21,7 +21,8 @@ def kafka(settings: Settings) -> Settings:
 
     broker = LocalKafka(settings)
     # A broker that already answers (ours from `kafka up`, or docker compose's) is used as it is.
-    started_here = not broker_answers(settings.bootstrap_servers)
+    # (our own broker counts as running even if it is slow to answer right now)
+    started_here = not broker.status().running and not broker_answers(settings.bootstrap_servers, timeout=5)
     if started_here:
         broker.up()
     ensure_topics(settings)
