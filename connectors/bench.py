@@ -46,7 +46,7 @@ def bench_one(settings: Settings, name: str, shops: int, products: int, orders: 
             publisher.close()
             server.stop()
     records = sum(sum(r.published.values()) for r in reports)
-    requests = sum(v for k, v in _requests(metrics).items())
+    requests = int(sum(_requests(metrics).values()))
     return [name, shops, records, requests, f"{elapsed:.2f}", f"{records / elapsed:,.0f}"]
 
 
