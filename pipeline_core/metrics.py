@@ -25,7 +25,7 @@ PREFIX = "powersell_"
 
 # The closed sets. Later components add their values here, in one place.
 LABEL_VALUES: dict[str, frozenset[str]] = {
-    "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli"}),
+    "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli", "passthrough"}),
     "topic": frozenset(t.name for t in CATALOG),
     "marketplace": frozenset({"shopee", "lazada", "tiktok_shop"}),
     "reason": frozenset({
