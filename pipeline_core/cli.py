@@ -231,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from connectors.commands import add_commands as add_connector_commands
     add_connector_commands(sub)
+    from streams.commands import add_commands as add_stream_commands
+    add_stream_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
                        description="Benchmarks measure speed on this machine; each prints a table and keeps it in "

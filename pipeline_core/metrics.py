@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas import PII_KINDS
+from schemas import FREE_TEXT_KINDS, PII_KINDS
 
 from .topics import CATALOG
 
@@ -34,7 +34,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "no_consent", "consent_withdrawn", "duplicate", "bad_signature", "not_authorised",
         "rate_limited_too_long", "api_failed", "result_cap", "missing_record",
     }),
-    "kind": PII_KINDS,
+    "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},
     "purpose": frozenset({
         "shop_data_connection", "marketing_contact", "service_announcements",
         "analytics", "third_party_sharing", "embedded_content",

@@ -34,6 +34,12 @@ PII_KINDS = frozenset({
     "none",
 })
 
+# Kinds the free-text scanner finds; downstream sees them as placeholders such as [PHONE].
+FREE_TEXT_KINDS = frozenset({
+    "EMAIL", "PHONE", "CARD", "TH_NATIONAL_ID", "VN_CITIZEN_ID", "VN_TAX_CODE", "BANK_ACCOUNT",
+    "IP_ADDRESS", "URL", "CHAT_ID",
+})
+
 # How a redacted schema says a raw personal field was transformed. A raw field that
 # was dropped is simply absent from the redacted schema.
 TRANSFORMS = frozenset({"pseudonym", "mask", "generalise", "encrypt", "scan"})

@@ -66,7 +66,7 @@ class RedactionStage:
         if isinstance(outcome, Redacted):
             self.metrics.produced.labels(stage=STAGE, topic=outcome.topic).inc()
             for kind, n in outcome.kinds.items():
-                self.metrics.redactions.labels(kind=kind).inc(n)
+                self.metrics.redactions.labels(kind=kind.lower()).inc(n)
         else:
             self.metrics.dead.labels(stage=STAGE, reason=outcome.reason).inc()
         return outcome

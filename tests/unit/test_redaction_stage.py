@@ -98,3 +98,9 @@ def test_every_record_read_is_accounted_for(stage):
                    for t in ("redacted.shops", "redacted.products", "redacted.orders"))
     dead = counter(stage, "powersell_records_dead_lettered_total", stage="redactor", reason="not_single_object")
     assert consumed == len(inputs) == produced + dead
+
+
+def test_every_detector_kind_is_declared_for_metrics_labels():
+    from schemas import FREE_TEXT_KINDS
+    from streams.detectors import DETECTORS
+    assert {d.kind for d in DETECTORS} <= FREE_TEXT_KINDS

@@ -1,0 +1,124 @@
+"""`powersell-pipeline worker redaction` and `redact`: the stream processors' side of the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from pipeline_core.avro_codec import default_registry
+from pipeline_core.errors import ConfigError
+from pipeline_core.metrics import PipelineMetrics, serve_metrics
+from pipeline_core.settings import Settings
+
+
+def _local_pseudonym_key(settings: Settings) -> dict[str, str]:
+    """Without POWERSELL_PSEUDONYM_KEY[_FILE], a local key file (0600) created on first use."""
+    if os.environ.get("POWERSELL_PSEUDONYM_KEY") or os.environ.get("POWERSELL_PSEUDONYM_KEY_FILE"):
+        return dict(os.environ)
+    path = settings.data_dir / "keys" / "pseudonym.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+    return {**os.environ, "POWERSELL_PSEUDONYM_KEY_FILE": str(path)}
+
+
+def build_redactor(settings: Settings):
+    from .redaction import Redactor, default_scanner
+    return Redactor.from_env(default_registry(), _local_pseudonym_key(settings), scanner=default_scanner())
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    import faust
+
+    from .app import build_app
+    from .redaction_stage import RedactionStage, StageMetrics
+
+    from pipeline_core.kafka_io import ensure_topics
+    ensure_topics(settings)  # the catalog's topics, with their settings, before Faust would declare its own
+    metrics = PipelineMetrics()
+    metrics.build_info("0.1.0", "redactor")
+    stage = RedactionStage(build_redactor(settings), default_registry(), StageMetrics(metrics))
+    app = build_app(settings, stage)
+    server = serve_metrics(metrics, settings.metrics_port if args.metrics_port is None else args.metrics_port,
+                           ready=lambda: app.ready)
+    print(f"redaction worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
+    try:
+        faust.Worker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True).execute_from_commandline()
+    finally:
+        server.stop()
+    return 0
+
+
+def cmd_redact(args, settings: Settings) -> int:
+    """One output line per input line, in order: text through the free-text engine, or with
+    --schema NAME, JSON records through the schema-driven redaction."""
+    if args.schema:
+        from pipeline_core.cli import jsonable
+        redactor = build_redactor(settings)
+        registry = default_registry()
+        full = next((n for n in registry.names() if n.rsplit(".", 1)[1] == args.schema or n == args.schema), None)
+        if full is None:
+            raise ConfigError(f"unknown schema {args.schema!r}; for example RawOrderEvent")
+        for number, line in enumerate(sys.stdin, 1):
+            try:
+                record = registry.decode(registry.encode(full, _from_json(json.loads(line), registry, full)))[1]
+                name, redacted, _ = redactor.redact(full, record)
+                print(json.dumps(jsonable(redacted), ensure_ascii=False), flush=True)
+            except Exception as exc:  # one bad line never stops the rest; its text is not repeated
+                print(json.dumps({"error": type(exc).__name__, "line": number}), flush=True)
+        return 0
+    from .detectors import redact_text
+    for line in sys.stdin:
+        text, _ = redact_text(line.rstrip("\n"))
+        print(text, flush=True)
+    return 0
+
+
+def _from_json(value, registry, full_name):
+    """JSON to Avro values: ISO timestamps and decimal strings are converted by the schema."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    def convert(v, schema):
+        if isinstance(schema, list):
+            if v is None:
+                return None
+            for branch in schema:
+                if branch != "null":
+                    return convert(v, branch)
+        if isinstance(schema, dict):
+            logical = schema.get("logicalType")
+            if logical == "timestamp-millis" and isinstance(v, str):
+                return datetime.fromisoformat(v.replace("Z", "+00:00"))
+            if logical == "decimal" and isinstance(v, (str, int, float)):
+                return Decimal(str(v))
+            if schema.get("type") == "record":
+                return {f["name"]: convert(v.get(f["name"]), f["type"]) for f in schema["fields"]} if isinstance(v, dict) else v
+            if schema.get("type") == "array" and isinstance(v, list):
+                return [convert(x, schema["items"]) for x in v]
+        return v
+
+    return convert(value, registry.parsed(full_name))
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("worker", help="run a stream worker (redaction)",
+                       description="Run a faust-streaming worker. `redaction` reads raw.shops/products/orders, "
+                                   "redacts personal data as the policy file says and writes redacted.*; records it "
+                                   "cannot decode or that break a schema rule go to ops.dead-letters with the reason.")
+    p.add_argument("name", choices=["redaction"], help="which worker")
+    p.add_argument("--metrics-port", type=int, default=None, help="port for /metrics, /healthz, /readyz "
+                                                                  "(default POWERSELL_METRICS_PORT)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("redact", help="redact text lines (or JSON records) from stdin to stdout",
+                       description="Reads lines on stdin and writes the redacted lines to stdout, one output line "
+                                   "per input line, in order, with the pipeline's engine: personal data in free text "
+                                   "becomes typed placeholders such as [PHONE]. With --schema NAME each line is a JSON "
+                                   "record of that raw schema (e.g. RawOrderEvent) redacted field by field.")
+    p.add_argument("--schema", default=None, help="raw schema of JSON records, e.g. RawOrderEvent")
+    p.set_defaults(func=cmd_redact)
