@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
 from pathlib import Path
 
 from pipeline_core.avro_codec import default_registry
-from pipeline_core.errors import ConfigError
+from pipeline_core.errors import ConfigError, SchemaError
 from pipeline_core.metrics import PipelineMetrics, serve_metrics
 from pipeline_core.settings import Settings
 
@@ -68,6 +69,8 @@ def cmd_redact(args, settings: Settings) -> int:
                 record = registry.decode(registry.encode(full, _from_json(json.loads(line), registry, full)))[1]
                 name, redacted, _ = redactor.redact(full, record)
                 print(json.dumps(jsonable(redacted), ensure_ascii=False), flush=True)
+            except SchemaError as exc:  # our messages name fields, never values
+                print(json.dumps({"error": type(exc).__name__, "line": number, "message": str(exc)}), flush=True)
             except Exception as exc:  # one bad line never stops the rest; its text is not repeated
                 print(json.dumps({"error": type(exc).__name__, "line": number}), flush=True)
         return 0
@@ -90,6 +93,8 @@ def _from_json(value, registry, full_name):
             for branch in schema:
                 if branch != "null":
                     return convert(v, branch)
+        if schema == "bytes" and isinstance(v, str) and v.startswith("base64:"):  # as `topics tail` prints bytes
+            return base64.b64decode(v[len("base64:"):])
         if isinstance(schema, dict):
             logical = schema.get("logicalType")
             if logical == "timestamp-millis" and isinstance(v, str):
