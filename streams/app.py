@@ -47,7 +47,8 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID) -
                 await outputs[outcome.topic].send(key=outcome.key, value=outcome.value)
             else:
                 await dead_letters.send(key=message.key,
-                                        value=registry.encode("com.powersell.pipeline.ops.DeadLetter", outcome.record))
+                                        value=registry.encode("com.powersell.pipeline.ops.DeadLetter", outcome.record),
+                                        headers=[("reason", outcome.reason.encode()), ("stage", b"redactor")])
 
     app.ready = False
 

@@ -134,7 +134,7 @@ def redaction_worker(kafka, tmp_path):
 def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     tag = uuid.uuid4().hex[:6]
     events, canaries = canary_events(tag)
-    since = end_offsets(kafka, tuple(t for t in DOWNSTREAM))
+    dead_since = end_offsets(kafka, ("ops.dead-letters",))
     publisher = AvroPublisher(kafka, client_id="leak-test")
     try:
         for name, key, record in events:
@@ -161,3 +161,16 @@ def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
                              for t, _, v in records if v)
     leaks = [c for c in canaries if c.encode() in blob_raw or c in blob_decoded]
     assert canaries and leaks == []
+    # the corrupt record went to the dead-letter topic with the reason in its headers
+    from kafka import KafkaConsumer, TopicPartition
+    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False,
+                             consumer_timeout_ms=10_000)
+    try:
+        tp = TopicPartition("ops.dead-letters", 0)
+        consumer.assign([tp])
+        consumer.seek(tp, dead_since[tp])
+        dead = [m for m in consumer if m.key == events[0][1].encode()]
+    finally:
+        consumer.close()
+    assert any(dict(m.headers).get("reason") == b"unknown_fingerprint" and
+               registry.decode(m.value)[1]["source_topic"] == "raw.orders" for m in dead)
