@@ -1,0 +1,296 @@
+"""What every PII detector is made of, and the normalised text they all scan.
+
+A detector is mostly data: a kind, a priority for overlaps, a prefilter (how many digits
+a text needs before the detector is worth running), candidate patterns, context words
+that must (or must not) stand next to a candidate, and a `validate` hook for checksums.
+`PatternDetector` takes its candidates from regular expressions; `NumberDetector` from
+the digit runs of the text (digits grouped by spaces, dots, dashes and brackets), which
+are found once per text and shared by every numeric detector.
+
+Findings carry a kind and offsets into the original text, never the text itself, so they
+can be counted and passed around without leaking what was found. Errors carry the
+detector's kind and the exception type, never the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import chain
+from typing import ClassVar, Iterable, Iterator
+
+
+class DetectorError(Exception):
+    """A detector failed on a text. The message names the detector, never the text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected value: its kind and its span [start, end) in the original text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation: NFKC restricted to one-to-one replacements (full-width forms, exotic
+# spaces and dashes) plus every Unicode decimal digit (full-width, Thai, ...) to ASCII.
+# One character in, one character out, so offsets stay the same. Only a text that is not
+# NFC (Vietnamese typed with combining accents) is recomposed, with a map back to the
+# original offsets.
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters count as a space
+
+
+def _one_to_one_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    blocks = chain(range(0x00A0, 0x0100), range(0x2000, 0x2070), range(0x3000, 0x3004),
+                   range(0xFE50, 0xFE70), range(0xFF00, 0xFFEF))
+    for cp in blocks:
+        ch = chr(cp)
+        if unicodedata.category(ch) == "No":  # superscripts and fractions stay apart
+            continue
+        folded = unicodedata.normalize("NFKC", ch)
+        if len(folded) == 1 and folded.isascii() and folded != ch:
+            table[cp] = folded
+    for cp in range(0x80, 0x10000):
+        digit = unicodedata.decimal(chr(cp), None)
+        if digit is not None:
+            table[cp] = str(digit)
+    for ch in _DASHES:
+        table[ord(ch)] = "-"
+    for ch in _INVISIBLE:
+        table[ord(ch)] = " "
+    return table
+
+
+_TABLE = _one_to_one_table()
+_NEEDS_TABLE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_TABLE)) + "]")
+
+
+def _recompose(text: str) -> tuple[str, list[int]]:
+    """NFC per cluster (a base character and its combining marks), with the original
+    offset of every output character."""
+    out: list[str] = []
+    origin: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFC", text[i:j]) if j - i > 1 else text[i]
+        out.append(piece)
+        origin.extend([i] * len(piece))
+        i = j
+    return "".join(out), origin
+
+
+# ---------------------------------------------------------------------------------------
+# Digit runs: digit groups joined by separators, with an optional leading "+" or "(". A
+# separator is up to three spaces, dashes or brackets, or one dot ("0912.345.678"); a dot
+# and a space end a sentence, not a number. A run glued to ASCII letters ("SPXVN0123456789",
+# "256GB", "A556E") is a code, not a number, unless the letters are a label written without
+# a space ("sdt0912345678"); one after "/", "=", "#", "@" is part of a link or a reference.
+
+MIN_RUN_DIGITS = 6  # no numeric detector looks at fewer digits
+_SEP = r"(?:[ \t\-()]{1,3}|\.)"
+# at least MIN_RUN_DIGITS digits (the lookahead), not starting inside a longer run (the
+# lookbehind, placed after the first digit so that `re` can skip ahead to digits)
+_RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{_SEP}[0-9]+)*")
+_GROUP = re.compile(r"[0-9]+")
+_GLUE = frozenset("/=_@#&?%")  # a number after these is part of a link, a handle or a reference
+_LABEL_GLUED = re.compile(
+    r"(?<![a-z])(?:sdt|sđt|dt|đt|tel|phone|mobile|call|hotline|zalo|line|stk|tk|mst|cccd|cmnd|ip|no)$")
+
+
+class NumberRun:
+    """Digit groups joined by separators. `start` includes an opening "+" or "(";
+    `groups` (the spans of the digit groups) is computed when a detector asks for it."""
+
+    __slots__ = ("start", "end", "digits", "sizes", "digit_count", "plus", "glued_before", "glued_after",
+                 "_text", "_first", "_groups")
+
+    def __init__(self, text: str, start: int, first: int, end: int, digits: tuple[str, ...], plus: bool,
+                 glued_before: bool, glued_after: bool):
+        self.start, self.end, self._text, self._first = start, end, text, first
+        self.digits = digits                  # the digits of each group
+        self.sizes = tuple(map(len, digits))  # how many digits each group has
+        self.digit_count = sum(self.sizes)
+        self.plus = plus                      # written with a leading "+"
+        self.glued_before = glued_before      # first group stuck to ASCII letters ("SPXVN0123...")
+        self.glued_after = glued_after        # last group stuck to ASCII letters ("...7890X", "256GB")
+        self._groups: tuple[tuple[int, int], ...] | None = None
+
+    def after_dot(self, i: int) -> bool:
+        """Group i follows a dot: a decimal or a dotted grouping, not the start of a number."""
+        return self._text[self.groups[i][0] - 1] == "."
+
+    @property
+    def groups(self) -> tuple[tuple[int, int], ...]:
+        if self._groups is None:
+            self._groups = tuple(m.span() for m in _GROUP.finditer(self._text, self._first, self.end))
+        return self._groups
+
+
+class ScanText:
+    """The text as detectors see it: normalised, lower-cased on demand, with its digit
+    runs, and a way back to offsets in the original."""
+
+    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest")
+
+    def __init__(self, original: str):
+        self.original = original
+        text, origin = original, None
+        if not original.isascii():
+            if not unicodedata.is_normalized("NFC", original):
+                text, origin = _recompose(original)
+            if _NEEDS_TABLE.search(text):
+                text = text.translate(_TABLE)
+        self.text = text
+        self._origin = origin
+        self._lower: str | None = None
+        self._runs: tuple[NumberRun, ...] | None = None
+        self._longest = -1
+
+    @property
+    def lower(self) -> str:
+        """Lower-cased text with the same offsets (characters whose lower case is longer
+        stay as they are)."""
+        if self._lower is None:
+            lower = self.text.lower()
+            if len(lower) != len(self.text):
+                lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in self.text)
+            self._lower = lower
+        return self._lower
+
+    @property
+    def runs(self) -> tuple[NumberRun, ...]:
+        if self._runs is None:
+            self._runs = tuple(self._find_runs())
+        return self._runs
+
+    def _find_runs(self) -> Iterator[NumberRun]:
+        text = self.text
+        size = len(text)
+        findall = _GROUP.findall
+        for m in _RUN.finditer(text):
+            first, end = m.span()
+            start, plus, glued_before = first, False, False
+            if first:
+                before = text[first - 1]
+                if before in "(+ ":  # "(028) ...", "+84 ...", "(+66) ..."
+                    lead = text[max(0, first - 4):first]
+                    lead = lead[len(lead.rstrip("(+ ")):].lstrip(" ")
+                    opener = first - len(lead)
+                    if lead and not (opener and text[opener - 1].isascii() and text[opener - 1].isalnum()):
+                        # "+84 ...", but not "SPF50+ 35 36"
+                        start, plus = opener, "+" in lead
+                elif before in _GLUE:
+                    glued_before = True
+                elif before.isascii() and before.isalpha():
+                    glued_before = _LABEL_GLUED.search(self.lower, max(0, first - 8), first) is None
+            glued_after = end < size and text[end].isascii() and text[end].isalpha()
+            yield NumberRun(text, start, first, end, tuple(findall(text, first, end)), plus, glued_before,
+                            glued_after)
+
+    @property
+    def longest_run(self) -> int:
+        """The most digits in one run (0 without runs): the prefilter of numeric detectors."""
+        if self._longest < 0:
+            self._longest = max((run.digit_count for run in self.runs), default=0)
+        return self._longest
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        if self._origin is None:
+            return start, end
+        origin = self._origin
+        return origin[start], (origin[end] if end < len(origin) else len(self.original))
+
+
+# ---------------------------------------------------------------------------------------
+# Detectors
+
+Span = tuple[int, int]
+
+
+class Detector:
+    """One kind of personal data. Subclasses set the class attributes and, where a
+    checksum applies, override `validate`."""
+
+    kind: ClassVar[str]
+    priority: ClassVar[int] = 50   # the higher wins where two findings overlap
+    min_digits: ClassVar[int] = 0  # prefilter: skipped unless a digit run has this many digits
+
+    @property
+    def placeholder(self) -> str:
+        return f"[{self.kind}]"
+
+    def applies(self, t: ScanText) -> bool:
+        return not self.min_digits or t.longest_run >= self.min_digits
+
+    def find(self, t: ScanText) -> Iterable[Span]:
+        raise NotImplementedError
+
+    def validate(self, value: str) -> bool:
+        return True
+
+
+class PatternDetector(Detector):
+    """Candidates from regular expressions (group `value` if there is one), searched in
+    the normalised text or its lower-cased copy; `accept` may look at the context."""
+
+    patterns: ClassVar[tuple[re.Pattern, ...]]
+    lowercase: ClassVar[bool] = False
+
+    def find(self, t: ScanText) -> Iterator[Span]:
+        text = t.lower if self.lowercase else t.text
+        for pattern in self.patterns:
+            for m in pattern.finditer(text):
+                start, end = m.span("value") if "value" in pattern.groupindex else m.span()
+                value = text[start:end]
+                if self.validate(value) and self.accept(t, start, end):
+                    yield start, end
+
+    def accept(self, t: ScanText, start: int, end: int) -> bool:
+        return True
+
+
+class NumberDetector(Detector):
+    """Candidates from the shared digit runs: every group-aligned stretch of a run whose
+    digit count is in `lengths` and whose group lengths fit `shape_ok`."""
+
+    lengths: ClassVar[frozenset[int]]
+
+    def find(self, t: ScanText) -> Iterator[Span]:
+        lengths = self.lengths
+        lo, hi = min(lengths), max(lengths)
+        for run in t.runs:
+            if run.digit_count < lo:
+                continue
+            sizes, n = run.sizes, len(run.sizes)
+            for i in range(1 if run.glued_before else 0, n):
+                total = 0
+                for j in range(i, n):
+                    total += sizes[j]
+                    if total > hi or (j == n - 1 and run.glued_after):
+                        break
+                    if total not in lengths:
+                        continue
+                    shape = sizes[i:j + 1]
+                    if not self.shape_ok(shape, i == 0 and j == n - 1):
+                        continue
+                    digits = "".join(run.digits[i:j + 1])
+                    start = run.start if i == 0 else run.groups[i][0]
+                    end = run.groups[j][1]
+                    if self.validate(digits) and self.accept(t, start, end, digits, shape):
+                        yield start, end
+
+    def shape_ok(self, shape: tuple[int, ...], whole_run: bool) -> bool:
+        return len(shape) == 1 or whole_run
+
+    def accept(self, t: ScanText, start: int, end: int, digits: str,
+               shape: tuple[int, ...]) -> bool:
+        return True

@@ -1,0 +1,118 @@
+"""Context words: the labels that stand next to a value and say what it is.
+
+A `Context` is a set of words compiled into one trie-shaped regular expression. Detectors
+ask where the last of its words ends ahead of a candidate (`last_ahead`), whether one
+starts right at a position (`match_at`), or whether one occurs at all (`present`, a
+prefilter). `nearest` compares several contexts: the label closest to a number decides
+what the number is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .base import ScanText
+
+
+@dataclass(frozen=True)
+class Context:
+    """Words that stand next to a value: within `before` characters ahead of it, with no
+    other number in between ("STK 0071001234567"), or right at a position ("0071001234567
+    (VCB)"). Matching is on the lower-cased text; ASCII words do not match inside longer
+    ASCII words."""
+
+    words: tuple[str, ...]
+    before: int = 40
+    _regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(_trie_pattern(self.words)))
+
+    def match_at(self, t: ScanText, pos: int) -> int:
+        """Where a context word starting exactly at `pos` ends, or -1."""
+        m = self._regex.match(t.lower, pos)
+        return m.end() if m else -1
+
+    def present(self, t: ScanText) -> bool:
+        """Whether any of the words occurs in the text at all (a cheap prefilter)."""
+        return self._regex.search(t.lower) is not None
+
+    def ahead(self, t: ScanText, start: int) -> bool:
+        """Whether one of the words stands ahead of `start`."""
+        return self.last_ahead(t, start) >= 0
+
+    def last_ahead(self, t: ScanText, start: int) -> int:
+        """Where the last context word ahead of `start` ends, or -1."""
+        if not self.before:
+            return -1
+        lo = max(0, start - self.before)
+        cut = _LAST_DIGIT.search(t.text, lo, start)
+        if cut:
+            lo = cut.end()
+        last, search, lower = -1, self._regex.search, t.lower
+        m = search(lower, lo, start)
+        while m:  # overlapping words too: in "thai id card", "id card" ends last
+            last = max(last, m.end())
+            m = search(lower, m.start() + 1, start)
+        return last
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression for many words, as a trie ("s(?:tk|ố\\s*tk)|t(?:k|ài\\s*khoản)"),
+    which `re` runs far faster than a list of alternatives. A space in a word matches any
+    run of white space, or none (Thai); an ASCII word does not match inside a longer ASCII
+    word ("tk" in "stk", "mb" in "number")."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for token in _tokens(word.lower()):
+            node = node.setdefault(token, {})
+        node[""] = word[-1].isascii() and word[-1].isalpha()
+
+    def build(node: dict, top: bool = False) -> str:
+        alternatives = []
+        for token, child in node.items():
+            if token:
+                # at the top, an ASCII letter must not continue a word: checked just after
+                # the first character, so that every alternative still opens with a literal
+                guard = r"(?<![a-z].)" if top and "a" <= token <= "z" else ""
+                alternatives.append(token + guard + build(child))
+        if "" in node:
+            alternatives.append(r"(?![a-z])" if node[""] else "")
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return "(?:" + "|".join(alternatives) + ")"
+
+    return build(trie, top=True)
+
+
+def _tokens(word: str) -> list[str]:
+    return [r"\s*" if ch == " " else re.escape(ch) for ch in " ".join(word.split())]
+
+
+def nearest(t: ScanText, start: int, contexts: dict[str, Context]) -> str | None:
+    """Which context's words stand closest before `start` (the first named wins a tie):
+    the nearest label decides what a number is ("STK ... MB; Zalo: 0912345678")."""
+    best, where = None, -1
+    for name, context in contexts.items():
+        pos = context.last_ahead(t, start)
+        if pos > where:
+            best, where = name, pos
+    return best
+
+
+_LAST_DIGIT = re.compile(r"[0-9](?=[^0-9]*$)")  # with endpos, "$" is the end of the window
+
+# What follows a price: never an account number, an address or an id.
+_CURRENCY_AFTER = re.compile(
+    r"\s?(?:₫|đ|đồng|vnđ|vnd|d(?![a-z])|k(?![a-z])|tr(?![a-z])|triệu|฿|บาท|thb|usd|\$|%|,-|\.-)",
+    re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(r"(?:₫|฿|\$|thb|usd|vnd)\s?$", re.IGNORECASE)
+
+
+def looks_like_money(t: ScanText, start: int, end: int) -> bool:
+    """A currency sign or word right before or after the number ("1.250.000đ", "฿1,290")."""
+    return (_CURRENCY_AFTER.match(t.text, end) is not None
+            or _CURRENCY_BEFORE.search(t.text, max(0, start - 5), start) is not None)
