@@ -9,7 +9,7 @@ import argparse
 import base64
 import json
 import sys
-import time
+
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
@@ -120,56 +120,8 @@ def tail(args, settings: Settings) -> int:
 
 # ---------------------------------------------------------------- run (the main job)
 def cmd_run(args, settings: Settings) -> int:
-    from .avro_codec import default_registry
-    from .kafka_broker import LocalKafka
-    from .kafka_io import AvroPublisher, ensure_topics, read_back
-    from .sample_events import sample_events
-
-    started = time.monotonic()
-    broker = LocalKafka(settings, progress=lambda m: _say(f"  {m}"))
-    was_running = broker.status().answering
-    _say("[1/4] Kafka broker")
-    bootstrap = broker.up()
-    try:
-        _say("[2/4] topics")
-        report = ensure_topics(settings)
-        _say(f"  {len(report.created)} created, {len(report.existing)} already there")
-        _say("[3/4] publishing sample raw events (Avro single-object encoding)")
-        events = sample_events()
-        publisher = AvroPublisher(settings, client_id="powersell-run")
-        try:
-            futures = [(topic_name, publisher.send(topic_name, key, record)) for topic_name, key, record in events]
-            publisher.flush()
-            written = [(name, fut.get(timeout=30)) for name, fut in futures]
-        finally:
-            publisher.close()
-        _say(f"  {len(written)} events acknowledged by the broker")
-        _say("[4/4] reading them back and decoding")
-        registry = default_registry()
-        read = read_back(settings, [(name, md.partition, md.offset) for name, md in written])
-        sent_ids = {(name, rec["event_id"]) for (name, _, rec) in events}
-        got_ids, decoded = set(), {}
-        for name, value in read:
-            schema, record = registry.decode(value)
-            got_ids.add((name, record["event_id"]))
-            decoded.setdefault(name, record)
-        print(f"\nPowerSell pipeline run against Kafka at {bootstrap}")
-        print(f"{'topic':<16}{'published':>10}{'read back':>10}")
-        for name in sorted({n for n, _, _ in events}):
-            print(f"{name:<16}{sum(1 for n, _, _ in events if n == name):>10}"
-                  f"{sum(1 for n, _ in got_ids if n == name):>10}")
-        sample = decoded.get("raw.products")
-        if sample is not None and args.show_sample:
-            print("\nOne decoded raw.products record (RESTRICTED topic: holds personal data):")
-            print(json.dumps(jsonable(sample), ensure_ascii=False, indent=2))
-        missing = sent_ids - got_ids
-        print(f"\n{'OK' if not missing else 'FAILED'}: {len(got_ids)}/{len(sent_ids)} events read back "
-              f"in {time.monotonic() - started:.1f} s")
-        return 0 if not missing else 1
-    finally:
-        if not was_running and not args.keep_kafka:
-            _say("stopping the broker this run started (use --keep-kafka to leave it running)")
-            broker.down()
+    from .main_job import run_pipeline
+    return run_pipeline(args, settings)
 
 
 # ---------------------------------------------------------------- parser
@@ -184,13 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("run", help="the main job: start Kafka, create the topics, publish and read back sample events",
-                       description="Start the local Kafka broker if needed, create every catalog topic, publish "
-                                   "sample raw events and read them back, then print what happened. Stops the broker "
-                                   "on exit if this run started it.")
+    p = sub.add_parser("run", help="the main job: the whole pipeline on this machine for a while, then a summary",
+                       description="Start the local Kafka broker, create the topics, start the Shopee, Lazada and "
+                                   "TikTok Shop simulators, the connectors (every simulated shop authorises "
+                                   "PowerSell first), the webhook receiver and the redaction worker; run for "
+                                   "--duration seconds with progress, then print events per topic, dead letters by "
+                                   "reason, one raw order beside its redacted form and a leak scan of the downstream "
+                                   "topics. Stops everything it started on exit or Ctrl-C.")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds the connectors run (default 60)")
+    p.add_argument("--shops", type=int, default=3, help="simulated shops per marketplace (default 3)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")
     p.add_argument("--keep-kafka", action="store_true", help="leave the broker running at the end")
-    p.add_argument("--no-sample", dest="show_sample", action="store_false",
-                   help="do not print a decoded raw record (raw records hold personal data)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("kafka", help="start, stop or inspect the local Apache Kafka broker",
@@ -240,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
     from connectors.bench import add_bench_commands
     add_bench_commands(bsub)
+    from streams.bench import add_bench_commands as add_stream_bench_commands
+    add_stream_bench_commands(bsub)
     return parser
 
 

@@ -173,3 +173,35 @@ class TopicFollower:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def end_offsets(settings: Settings, topic_names: tuple[str, ...]) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of the topics (where the next record will go)."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, client_id="powersell-offsets")
+    try:
+        tps = [TopicPartition(t, p) for t in topic_names for p in sorted(consumer.partitions_for_topic(t) or ())]
+        return consumer.end_offsets(tps)
+    finally:
+        consumer.close()
+
+
+def read_since(settings: Settings, since: dict[TopicPartition, int],
+               timeout: float = 60.0) -> list[tuple[str, bytes | None, bytes | None, object]]:
+    """(topic, key, value, ConsumerRecord) of every record written after the given offsets, up to the
+    ends of that moment."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                             enable_auto_commit=False, client_id="powersell-reader")
+    out = []
+    try:
+        tps = list(since)
+        consumer.assign(tps)
+        for tp in tps:
+            consumer.seek(tp, since[tp])
+        end = consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=300).items():
+                out += [(tp.topic, r.key, r.value, r) for r in records if r.offset < end[tp]]
+    finally:
+        consumer.close()
+    return out

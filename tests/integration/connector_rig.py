@@ -13,7 +13,6 @@ import time
 import urllib.request
 from datetime import timedelta
 
-from kafka import KafkaConsumer, TopicPartition
 
 from connectors.assembly import build_connector
 from connectors.commands import authorise_simulated_shops, simulator_for
@@ -23,6 +22,7 @@ from connectors.runner import ConnectorService
 from connectors.webhook import WebhookReceiver
 from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.avro_codec import default_registry
+from pipeline_core import kafka_io
 from pipeline_core.kafka_io import AvroPublisher
 from pipeline_core.settings import Settings
 from pipeline_core.topics import shop_key
@@ -44,33 +44,14 @@ def get(url):
 
 
 def end_offsets(settings, topics=RAW + ("ops.dead-letters", "consent.events")):
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
-        return consumer.end_offsets(tps)
-    finally:
-        consumer.close()
+    return kafka_io.end_offsets(settings, tuple(topics))
 
 
 def read_since(settings, since, topics):
     """Every record written to topics after the offsets in since, decoded: [(topic, key, record)]."""
     registry = default_registry()
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
-    out = []
-    try:
-        tps = [tp for tp in since if tp.topic in topics]
-        consumer.assign(tps)
-        for tp in tps:
-            consumer.seek(tp, since[tp])
-        end = consumer.end_offsets(tps)
-        deadline = time.monotonic() + 60
-        while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
-            for tp, records in consumer.poll(timeout_ms=300).items():
-                for r in records:
-                    out.append((tp.topic, r.key.decode() if r.key else None, registry.decode(r.value)[1]))
-    finally:
-        consumer.close()
-    return out
+    wanted = {tp: o for tp, o in since.items() if tp.topic in topics}
+    return [(t, k.decode() if k else None, registry.decode(v)[1]) for t, k, v, _ in kafka_io.read_since(settings, wanted)]
 
 
 def truth_pairs(truth, marketplace):
