@@ -57,12 +57,18 @@ class _Closed:
     def __init__(self, metric, label_names: tuple[str, ...]):
         self._metric = metric
         self._label_names = label_names
+        self._children: dict[tuple, object] = {}  # checked once per label set: labels() is on hot paths
 
     def labels(self, **values: str):
-        for name in self._label_names:
-            if values.get(name) not in LABEL_VALUES[name]:
-                raise LabelOutsideClosedSet(f"label {name!r} of {self._metric._name} got a value outside its closed set")
-        return self._metric.labels(**values)
+        key = tuple(values.get(name) for name in self._label_names)
+        child = self._children.get(key)
+        if child is None:
+            for name, value in zip(self._label_names, key):
+                if value not in LABEL_VALUES[name]:
+                    raise LabelOutsideClosedSet(
+                        f"label {name!r} of {self._metric._name} got a value outside its closed set")
+            child = self._children[key] = self._metric.labels(**values)
+        return child
 
     def __getattr__(self, attr):  # inc/observe/set on unlabelled metrics
         return getattr(self._metric, attr)

@@ -228,7 +228,7 @@ def _source(record: Mapping[str, Any], sources: tuple[tuple[str, ...], ...]) -> 
     for path in sources:
         node: Any = record
         for step in path:
-            node = node.get(step) if isinstance(node, Mapping) else None
+            node = node.get(step) if isinstance(node, dict) else None  # decoded Avro records are dicts
         if node is not None:
             return node
     return None
@@ -241,7 +241,7 @@ def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
     elif isinstance(node, list):
         for item in node:
             yield from _values(item, path)
-    elif isinstance(node, Mapping):
+    elif isinstance(node, dict):
         yield from _values(node.get(path[0]), path[1:])
 
 
