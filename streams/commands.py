@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import sys
-from pathlib import Path
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.errors import ConfigError, SchemaError
