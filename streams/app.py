@@ -16,23 +16,28 @@ from .redaction_stage import OUTPUTS, Redacted, RedactionStage
 APP_ID = "powersell-redactor"
 
 
-def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID) -> faust.App:
+def faust_app(settings: Settings, app_id: str) -> faust.App:
+    """The Faust settings every worker of this project uses (and the benchmark's passthrough)."""
     datadir = settings.data_dir / "faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    return faust.App(
         app_id,
         broker=f"kafka://{settings.bootstrap_servers.split(',')[0]}",
         broker_client_id=app_id,
         datadir=str(datadir),
-        store="memory://",                  # no tables in this worker
+        store="memory://",
         web_enabled=False,
         topic_partitions=DATA_PARTITIONS,
-        topic_allow_declare=True,           # Faust's own leader topic; ours exist already (ensure_topics)
+        topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         key_serializer="raw",
         value_serializer="raw",
     )
+
+
+def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID) -> faust.App:
+    app = faust_app(settings, app_id)
     raw = app.topic(*OUTPUTS, key_serializer="raw", value_serializer="raw")
     outputs = {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in OUTPUTS.values()}
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")

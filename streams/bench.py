@@ -636,7 +636,7 @@ def build_redaction_bench_app(settings: Settings, app_id: str):
     from pipeline_core.metrics import PipelineMetrics
 
     from .commands import build_redactor
-    from .passthrough import faust_app
+    from .app import faust_app
     from .redaction_stage import Redacted, RedactionStage, StageMetrics
 
     stage = RedactionStage(build_redactor(settings), default_registry(), StageMetrics(PipelineMetrics()))

@@ -2,8 +2,8 @@
 the baseline of `powersell-pipeline bench redaction`. Everything the redaction worker
 does besides redacting (consume, commit, produce with acks=all) and nothing else.
 
-`faust_app` builds a Faust app with the same settings as the redaction worker's
-(streams/app.py), so the two differ only by what their agent does per record.
+It uses the redaction worker's own Faust settings (streams.app.faust_app), so the two
+differ only by what their agent does per record.
 """
 
 from __future__ import annotations
@@ -11,30 +11,11 @@ from __future__ import annotations
 import faust
 
 from pipeline_core.settings import Settings
-from pipeline_core.topics import DATA_PARTITIONS
+
+from .app import faust_app
 
 SOURCE = "bench.raw.orders"
 SINK = "bench.passthrough.orders"
-
-
-def faust_app(settings: Settings, app_id: str) -> faust.App:
-    """A Faust app configured exactly as streams.app.build_app configures the redaction worker."""
-    datadir = settings.data_dir / "faust" / app_id
-    datadir.parent.mkdir(parents=True, exist_ok=True)
-    return faust.App(
-        app_id,
-        broker=f"kafka://{settings.bootstrap_servers.split(',')[0]}",
-        broker_client_id=app_id,
-        datadir=str(datadir),
-        store="memory://",
-        web_enabled=False,
-        topic_partitions=DATA_PARTITIONS,
-        topic_allow_declare=True,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
 
 
 def build_passthrough_app(settings: Settings, app_id: str, source: str = SOURCE, sink: str = SINK) -> faust.App:
