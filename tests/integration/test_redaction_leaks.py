@@ -17,7 +17,7 @@ import pytest
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.cli import jsonable
-from pipeline_core.kafka_io import AvroPublisher
+from pipeline_core.kafka_io import AvroPublisher, read_since
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import CATALOG, AccessClass, shop_key, topic
 from tests.integration.connector_rig import end_offsets, wait_for
@@ -135,6 +135,7 @@ def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     tag = uuid.uuid4().hex[:6]
     events, canaries = canary_events(tag)
     dead_since = end_offsets(kafka, ("ops.dead-letters",))
+    since = end_offsets(kafka, DOWNSTREAM)
     publisher = AvroPublisher(kafka, client_id="leak-test")
     try:
         for name, key, record in events:
@@ -145,10 +146,11 @@ def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     ids = {record["event_id"] for _, _, record in events}
     registry = default_registry()
 
+    seen = set()
+
     def arrived():
         assert redaction_worker.poll() is None, "the worker stopped"
-        seen = set()
-        for t, _, value in downstream_records(kafka):
+        for t, _, value, _ in read_since(kafka, since):
             if t.startswith("redacted."):
                 seen.add(registry.decode(value)[1]["event_id"])
         return ids <= seen
