@@ -32,7 +32,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "not_single_object", "unknown_fingerprint", "corrupt_body", "schema_mismatch",
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",
         "no_consent", "consent_withdrawn", "duplicate", "bad_signature", "not_authorised",
-        "rate_limited_too_long", "api_failed", "result_cap", "missing_record",
+        "rate_limited_too_long", "api_failed", "result_cap", "missing_record", "redaction_failed",
     }),
     "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},
     "purpose": frozenset({

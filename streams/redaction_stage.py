@@ -88,4 +88,6 @@ class RedactionStage:
             out = self.registry.encode(out_name, redacted)
         except (RedactionError, SchemaError) as exc:  # messages carry field paths, never values
             return dead("wrong_type", f"record breaks a schema rule: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug must cost one record, not the worker; the type only: texts may quote values
+            return dead("redaction_failed", f"redaction raised {type(exc).__name__}")
         return Redacted(OUTPUTS[source_topic], key, out, kinds)

@@ -104,3 +104,15 @@ def test_every_detector_kind_is_declared_for_metrics_labels():
     from schemas import FREE_TEXT_KINDS
     from streams.detectors import DETECTORS
     assert {d.kind for d in DETECTORS} <= FREE_TEXT_KINDS
+
+
+def test_when_redaction_itself_fails_then_one_record_is_dead_lettered_and_no_value_is_quoted(stage, monkeypatch):
+    registry = default_registry()
+    topic_name, key, record = sample_events()[2]
+
+    def broken(name, rec):
+        raise ValueError(f"cannot handle {rec['recipient']['name']}")  # a bug that quotes a value
+    monkeypatch.setattr(stage.redactor, "redact", broken)
+    out = stage.process(topic_name, 0, 7, key.encode(), registry.encode(topic_schema(topic_name), record))
+    assert isinstance(out, DeadLettered) and out.reason == "redaction_failed"
+    assert record["recipient"]["name"] not in out.record["error_message"]
