@@ -126,6 +126,9 @@ class ShopSyncer:
             except ConsentWithdrawn:
                 report.skipped = "consent_withdrawn"
                 break
+            except Exception as exc:  # a bug or a broker outage costs this stream one poll, not the connector
+                log.warning("sync of %s stream %s failed: %s", self.api.name, stream.value, type(exc).__name__)
+                report.failed.append(stream.value)
         return report
 
     def sync_stream(self, session: ShopSession, stream: Stream, report: SyncReport) -> None:
