@@ -150,6 +150,15 @@ def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProce
         raise BrokerError(f"could not {what}: {exc}") from None
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, base64url without padding. Like Kafka's own Uuid, never
+    starting with '-' (a command line would read it as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class LocalKafka:
     """The local broker: jars in the cache dir, config, pid, log and storage in the data dir."""
 
@@ -236,9 +245,8 @@ class LocalKafka:
             return
         self.progress("formatting KRaft storage")
         if not self.cluster_file.is_file():
-            cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
-            self.cluster_file.write_text(cluster_id + "\n")
-        cmd = self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_file.read_text().strip(),
+            self.cluster_file.write_text(new_cluster_id() + "\n")
+        cmd = self._java("kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_file.read_text().strip()}",
                          "-c", str(self.properties))
         out = _run(cmd, 120, "format the KRaft storage")
         if out.returncode != 0:

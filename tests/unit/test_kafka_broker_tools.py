@@ -148,3 +148,13 @@ def test_up_refuses_a_port_taken_by_something_else(tmp_path: Path, bin_dir: Path
 def test_broker_answers_never_raises() -> None:
     assert broker_answers("127.0.0.1:1", timeout=0.5) is False
     assert broker_answers("not a bootstrap", timeout=0.5) is False
+
+
+def test_cluster_ids_are_kraft_uuids_that_never_look_like_options():
+    import base64
+
+    from pipeline_core.kafka_broker import new_cluster_id
+    ids = [new_cluster_id() for _ in range(2000)]  # a leading '-' would turn up about 30 times in 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+    assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
+    assert len(set(ids)) == len(ids)
