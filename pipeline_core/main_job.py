@@ -121,6 +121,8 @@ def run_pipeline(args, settings: Settings) -> int:
         metrics = ConnectorMetrics()
         metrics_server = serve_metrics(metrics.registry, 0)
         stack.append(metrics_server.stop)
+        say(f"  connector metrics at http://127.0.0.1:{metrics_server.port}/metrics; "
+            f"the redaction worker's address is in {worker_log}")
         connectors = {}
         sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=60)
         for name in MARKETPLACES:
@@ -249,8 +251,8 @@ def summary(settings, registry, records, raw, metrics_port, worker_log, worker_a
     found = [v for v in values if v in downstream]
     print(f"\nleak scan: {len(values)} personal values seen in this run's raw events; "
           f"{len(found)} found in downstream topics" + (" -- LEAK" if found else " (none)"))
-    print(f"\nmetrics: connectors http://127.0.0.1:{metrics_port}/metrics (while running); "
-          f"redaction worker log {worker_log}")
+    print(f"\nmetrics (served while the run lasted): connectors on port {metrics_port}, redaction worker: "
+          f"see {worker_log}")
     ok = not found and worker_alive and per_topic.get("redacted.orders", 0) > 0
     print("\nOK" if ok else "\nFAILED: see above")
     return 0 if ok else 1
