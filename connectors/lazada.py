@@ -58,7 +58,7 @@ from schemas import event_id
 
 from .base import (Action, ApiFailed, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
                    PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, money, raw_event, utc
+from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 SIGN_METHOD = "sha256"
 DEFAULT_GATEWAYS = {"vn": "https://api.lazada.vn/rest", "th": "https://api.lazada.co.th/rest",
@@ -617,12 +617,7 @@ def parse_push(body: bytes) -> PushNotice:
     """A verified Lazada push {seller_id, message_type, data, timestamp, site} -> PushNotice.
     Lazada sends no message id: the notice id is a digest of the message, stable across the
     platform's retries of it. Timestamps come in ms (order pushes) or s (the others)."""
-    try:
-        message = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadPayload("invalid_utf8", "push body is not UTF-8", body) from None
-    except json.JSONDecodeError:
-        raise BadPayload("invalid_json", "push body is not JSON", body) from None
+    message = json_object(body, "push body")
     try:
         kind_code = get(message, "message_type", int)
         data = get(message, "data", dict)

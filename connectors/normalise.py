@@ -4,6 +4,7 @@ typed access to payload fields that turns a missing or mistyped field into a Map
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from schemas import event_id
 from pipeline_core.topics import shop_key
 
-from .base import MappingError, RawEvent, Stream
+from .base import BadPayload, MappingError, RawEvent, Stream
 
 _MISSING = object()
 
@@ -92,3 +93,16 @@ def card(number: str | None, seal_card) -> dict | None:
     if not 13 <= len(digits) <= 19:
         raise MappingError("wrong_type", "card_number")
     return {"card_ciphertext": seal_card(digits), "brand": card_brand(digits), "last4": digits[-4:]}
+
+
+def json_object(body: bytes, what: str) -> dict:
+    """A push or response body that must be a UTF-8 JSON object; BadPayload (no values quoted) otherwise."""
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadPayload("invalid_utf8", f"{what} is not UTF-8", body) from None
+    except json.JSONDecodeError:
+        raise BadPayload("invalid_json", f"{what} is not JSON ({len(body)} bytes)", body) from None
+    if not isinstance(parsed, dict):
+        raise BadPayload("wrong_type", f"{what} is not a JSON object", body)
+    return parsed

@@ -34,7 +34,7 @@ import httpx
 
 from .base import (Action, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
                    PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, money, raw_event, utc
+from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 SYMBOL = "SHOPEE"
 
@@ -579,16 +579,7 @@ def parse_push(body: bytes) -> PushNotice:
     """{shop_id?, code, timestamp, data}. Code 4 (tracking number) is an order change too. Shopee
     gives no message id: notification_id hashes code, shop and data (plus the timestamp when data
     carries no update_time), so the platform's retries of one message collapse to one id."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadPayload("invalid_utf8", "shopee push body is not UTF-8", body) from None
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError:
-        raise BadPayload("invalid_json", f"shopee push body is not JSON ({len(body)} bytes)", body) from None
-    if not isinstance(parsed, dict):
-        raise BadPayload("wrong_type", "shopee push body is not an object", body)
+    parsed = json_object(body, "shopee push body")
     code, timestamp, data = parsed.get("code"), parsed.get("timestamp"), parsed.get("data", {})
     for name, value, kind in (("code", code, int), ("timestamp", timestamp, int), ("data", data, dict)):
         if value is None:

@@ -43,7 +43,7 @@ from schemas import event_id
 
 from .base import (Action, ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError,
                    MarketplaceApi, Outcome, PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, money, raw_event, utc
+from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 MARKETPLACE = "tiktok_shop"
 SYMBOL = "TIKTOK_SHOP"
@@ -366,14 +366,7 @@ def dead(stream: Stream, exc: MappingError, record: Any) -> DeadPayload:
 
 def parse_push(body: bytes) -> PushNotice:
     """A verified push -> PushNotice; BadPayload (no values in the message) when malformed."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadPayload("invalid_utf8", "push body is not UTF-8", body) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise BadPayload("invalid_json", "push body is not JSON", body) from None
+    data = json_object(body, "push body")
     try:
         kind_code = get(data, "type", int)
         notice = PushNotice(MARKETPLACE, PUSH_KINDS.get(kind_code, PushKind.OTHER), get(data, "shop_id", str),
