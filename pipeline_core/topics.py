@@ -8,6 +8,7 @@ per subject and purpose) but partitioned by the subject alone (`partition_by =
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -23,6 +24,7 @@ class AccessClass(str, Enum):
     RESTRICTED = "restricted"  # raw data with personal data, dead letters: pipeline services only
     INTERNAL = "internal"      # consent state, connector state, changelogs
     DOWNSTREAM = "downstream"  # redacted data and analytics: other teams may subscribe
+    PARTNER = "partner"        # one named third party's allow-listed share (schemas/partners.json)
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,30 @@ CATALOG: tuple[Topic, ...] = (
     Topic("analytics.aggregates", f"{NS}.analytics.AnalyticsAggregate", AccessClass.DOWNSTREAM, 1, "compact", FOREVER,
           "granularity|window_start|marketplace|country|province|category",
           "Anonymised statistics for people outside the company; a consumer upserts by key."),
+    Topic("audience.marketing", f"{NS}.audience.AudienceMember", AccessClass.INTERNAL, 1, "compact", FOREVER, "marketplace:shop_id",
+          "Sellers who opted in to newsletters and offers and have not opted out; contact details encrypted for the sender."),
+    Topic("audience.service", f"{NS}.audience.AudienceMember", AccessClass.INTERNAL, 1, "compact", FOREVER, "marketplace:shop_id",
+          "Every active customer, for service announcements (no opt-out); contact details encrypted."),
+    Topic("audit.access", f"{NS}.audit.AccessAudit", AccessClass.RESTRICTED, 1, "delete", FOREVER, "subject id",
+          "Every decryption of a protected field: who, whose, which field, why, when."),
+    Topic("privacy.erasure-requests", f"{NS}.privacy.ErasureRequest", AccessClass.INTERNAL, 1, "delete", 30 * DAY_MS, "subject id",
+          "Requests to erase a subject; the erasure worker answers each with a receipt."),
+    Topic("privacy.erasure-receipts", f"{NS}.privacy.ErasureReceipt", AccessClass.INTERNAL, 1, "delete", FOREVER, "subject pseudonym",
+          "Evidence of each erasure: key destroyed, tombstones published; the subject only as a keyed pseudonym."),
     Topic("ops.dead-letters", f"{NS}.ops.DeadLetter", AccessClass.RESTRICTED, 1, "delete", 14 * DAY_MS, "the failed record's key",
           "Records a stage could not process, with the reason and the original bytes."),
 )
 
+
+
+def _partner_topics() -> tuple[Topic, ...]:
+    from schemas import SCHEMA_DIR
+    partners = json.loads((SCHEMA_DIR / "partners.json").read_text(encoding="utf-8"))["partners"]
+    return tuple(Topic(f"partner.{name}", f"{NS}.partner.PartnerRecord", AccessClass.PARTNER, 1, "delete", 30 * DAY_MS,
+                       "event_id", f"For {name} only: {p['doc']}") for name, p in sorted(partners.items()))
+
+
+CATALOG = CATALOG + _partner_topics()
 _BY_NAME = {t.name: t for t in CATALOG}
 
 
