@@ -189,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_connector_commands(sub)
     from streams.commands import add_commands as add_stream_commands
     add_stream_commands(sub)
+    from .consent_commands import add_commands as add_consent_commands
+    add_consent_commands(sub)
+    from streams.key_commands import add_commands as add_key_commands
+    add_key_commands(sub)
+    from streams.erasure_commands import add_commands as add_erasure_commands
+    add_erasure_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
                        description="Benchmarks measure speed on this machine; each prints a table and keeps it in "

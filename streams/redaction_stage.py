@@ -1,7 +1,12 @@
-"""One raw record in, one outcome out: redacted bytes for the downstream topic, or a
-dead letter with its reason. Pure of Kafka, so it is unit-tested without a broker;
-the Faust agent in app.py only moves bytes. Every record read is counted as redacted
-or dead-lettered, per reason."""
+"""One raw record in, one outcome out: redacted bytes for the downstream topic (plus any
+partner shares and audience changes it causes), filtered with the consent reason, or a
+dead letter with its reason. Pure of Kafka, so it is unit-tested without a broker; the
+Faust agent in app.py only moves bytes. Every record read is counted as produced,
+filtered or dead-lettered (records_consumed = produced + filtered + dead_lettered).
+
+The connection gate (R1) runs before redaction and at the event's own time: a shop's
+event passes only if its connection consent for that marketplace was granted and not
+withdrawn or expired at the event's time. Deny by default."""
 
 from __future__ import annotations
 
@@ -13,9 +18,12 @@ from pipeline_core.avro_codec import SchemaRegistry
 from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError, SchemaError
 from pipeline_core.metrics import PipelineMetrics
-from pipeline_core.topics import topic
+from pipeline_core.topics import shop_key, topic
 
+from .audiences import AUDIENCE_NAME, Audiences
+from .consent import ConsentBook
 from .redaction import RedactionError, Redactor
+from .sharing import PARTNER_RECORD, Partner, shares
 
 STAGE = "redactor"
 OUTPUTS = {"raw.shops": "redacted.shops", "raw.products": "redacted.products", "raw.orders": "redacted.orders"}
@@ -27,6 +35,12 @@ class Redacted:
     key: bytes | None
     value: bytes
     kinds: Counter
+    also: tuple[tuple[str, bytes, bytes | None], ...] = ()  # (topic, key, value or tombstone): shares, audiences
+
+
+@dataclass(frozen=True)
+class Filtered:
+    reason: str           # no_consent, consent_withdrawn, consent_expired
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,12 @@ class StageMetrics:
         self.produced = metrics.counter("records_produced_total", "Records written, per stage and topic.", ["stage", "topic"])
         self.dead = metrics.counter("records_dead_lettered_total", "Records dead-lettered, per stage and reason.",
                                     ["stage", "reason"])
+        self.filtered = metrics.counter("records_filtered_total", "Records not passed on, per stage and reason (consent).",
+                                        ["stage", "reason"])
+        self.decisions = metrics.counter("consent_decisions_total", "Consent decisions, by purpose and outcome.",
+                                         ["purpose", "outcome"])
+        self.event_age = metrics.histogram("event_age_seconds", "Age of a record's event time when the stage wrote it.",
+                                           ["stage"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
         self.redactions = metrics.counter("redactions_total", "Personal values redacted, by kind.", ["kind"])
         self.duration = metrics.histogram("processing_duration_seconds", "Time to process one record.", ["stage"],
                                           buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1))
@@ -49,13 +69,19 @@ class StageMetrics:
                                             ["stage"])
 
 
+    def decided(self, purpose: str, outcome: str) -> None:
+        self.decisions.labels(purpose=purpose.lower(), outcome=outcome).inc()
+
+
 class RedactionStage:
-    def __init__(self, redactor: Redactor, registry: SchemaRegistry, metrics: StageMetrics):
+    def __init__(self, redactor: Redactor, registry: SchemaRegistry, metrics: StageMetrics, consent: ConsentBook,
+                 audiences: Audiences | None = None, partners: tuple[Partner, ...] = ()):
         self.redactor, self.registry, self.metrics = redactor, registry, metrics
+        self.consent, self.audiences, self.partners = consent, audiences, partners
         self._expected = {name: topic(name).value_schema for name in OUTPUTS}
 
     def process(self, source_topic: str, partition: int, offset: int, key: bytes | None,
-                value: bytes | None) -> Redacted | DeadLettered:
+                value: bytes | None) -> Redacted | Filtered | DeadLettered:
         started = time.perf_counter()
         self.metrics.consumed.labels(stage=STAGE, topic=source_topic).inc()
         try:
@@ -67,6 +93,8 @@ class RedactionStage:
             self.metrics.produced.labels(stage=STAGE, topic=outcome.topic).inc()
             for kind, n in outcome.kinds.items():
                 self.metrics.redactions.labels(kind=kind.lower()).inc(n)
+        elif isinstance(outcome, Filtered):
+            self.metrics.filtered.labels(stage=STAGE, reason=outcome.reason).inc()
         else:
             self.metrics.dead.labels(stage=STAGE, reason=outcome.reason).inc()
         return outcome
@@ -83,11 +111,43 @@ class RedactionStage:
             name, record = self.registry.decode(value, reader=self._expected[source_topic])
         except DecodeError as exc:
             return dead(exc.reason, str(exc))
+        subject = shop_key(record["marketplace"], record["shop_id"])
+        decision = self.consent.connection(subject, record["marketplace"].lower(), record["event_time"])
+        self.metrics.decided(decision.purpose, decision.outcome)
+        if not decision.allowed:
+            return Filtered(decision.reason)
         try:
             out_name, redacted, kinds = self.redactor.redact(name, record)
             out = self.registry.encode(out_name, redacted)
+            also = self._shares(OUTPUTS[source_topic], subject, redacted)
+            if source_topic == "raw.shops" and self.audiences is not None:
+                also += self._audience(self.audiences.shop_seen(subject, record))
         except (RedactionError, SchemaError) as exc:  # messages carry field paths, never values
             return dead("wrong_type", f"record breaks a schema rule: {type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug must cost one record, not the worker; the type only: texts may quote values
             return dead("redaction_failed", f"redaction raised {type(exc).__name__}")
-        return Redacted(OUTPUTS[source_topic], key, out, kinds)
+        self.metrics.event_age.labels(stage=STAGE).observe(max(0.0, time.time() - record["event_time"].timestamp()))
+        return Redacted(OUTPUTS[source_topic], key, out, kinds, also)
+
+    def _shares(self, redacted_topic: str, subject: str, redacted: dict) -> tuple:
+        out = []
+        for share in shares(self.partners, self.consent, redacted_topic, subject, redacted):
+            self.metrics.decided(share.decision.purpose, share.decision.outcome)
+            if share.record is not None:
+                out.append((share.partner.topic, share.record["event_id"].encode(),
+                            self.registry.encode(PARTNER_RECORD, share.record)))
+                self.metrics.produced.labels(stage="sharing", topic=share.partner.topic).inc()
+        return tuple(out)
+
+    def audience_changes(self, subject: str) -> tuple:
+        """After a consent change of `subject`: who joins or leaves the audiences (called by the consent agent)."""
+        return () if self.audiences is None else self._audience(self.audiences.consent_changed(subject))
+
+    def _audience(self, changes) -> tuple:
+        out = []
+        for change in changes:
+            self.metrics.decided(change.decision.purpose, change.decision.outcome)
+            value = None if change.record is None else self.registry.encode(AUDIENCE_NAME, change.record)
+            out.append((change.topic, change.key.encode(), value))
+            self.metrics.produced.labels(stage="audience", topic=change.topic).inc()
+        return tuple(out)

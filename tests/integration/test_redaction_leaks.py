@@ -20,10 +20,11 @@ from pipeline_core.cli import jsonable
 from pipeline_core.kafka_io import AvroPublisher, read_since
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import CATALOG, AccessClass, shop_key, topic
+from tests.consent_helpers import LONG_AGO, change
 from tests.integration.connector_rig import end_offsets, wait_for
 
 pytestmark = pytest.mark.kafka
-DOWNSTREAM = tuple(t.name for t in CATALOG if t.access is AccessClass.DOWNSTREAM)
+DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
 
 
 class Canaries:
@@ -138,6 +139,10 @@ def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     since = end_offsets(kafka, DOWNSTREAM)
     publisher = AvroPublisher(kafka, client_id="leak-test")
     try:
+        for key in {key for _, key, _ in events}:  # connected, and sharing with every partner: the most that can flow
+            publisher.send("consent.events", *change(key, "GRANTED", LONG_AGO))
+            for partner in (t.name.split(".", 1)[1] for t in CATALOG if t.access is AccessClass.PARTNER):
+                publisher.send("consent.events", *change(key, "GRANTED", LONG_AGO, "THIRD_PARTY_SHARING", partner))
         for name, key, record in events:
             publisher.send(name, key, record).get(timeout=30)
         publisher.producer.send("raw.orders", key=events[0][1].encode(), value=b"\xc3\x01not avro at all").get(30)

@@ -190,7 +190,10 @@ def test_passthrough_app_has_the_workers_faust_settings(tmp_path):
     from streams.passthrough import build_passthrough_app
 
     settings = Settings.from_env({"POWERSELL_DATA_DIR": str(tmp_path)})
-    worker = build_app(settings, stage=None, app_id="same-id")
+    from types import SimpleNamespace
+
+    from streams.consent import ConsentBook
+    worker = build_app(settings, stage=SimpleNamespace(consent=ConsentBook(), audiences=None), app_id="same-id")
     passthrough = build_passthrough_app(settings, app_id="same-id")
     names = ["broker", "broker_client_id", "datadir", "store", "web_enabled", "topic_partitions", "topic_allow_declare",
              "consumer_auto_offset_reset", "producer_acks", "key_serializer", "value_serializer", "producer_linger",

@@ -13,7 +13,9 @@ from pipeline_core.sample_events import sample_events
 from streams.keystore import SecretKey
 from streams.policy import load_policy
 from streams.redaction import Redactor
+from streams.consent import ConsentBook
 from streams.redaction_stage import DeadLettered, Redacted, RedactionStage, StageMetrics
+from tests.consent_helpers import granted_book
 
 KEY = SecretKey(b"k" * 32)
 _PHONE = re.compile(r"\+?\d[\d .-]{7,}\d")
@@ -32,7 +34,8 @@ def scanner(text):  # a stand-in for the detection engine: the stage is what is 
 def stage():
     registry = default_registry()
     metrics = StageMetrics(PipelineMetrics())
-    return RedactionStage(Redactor(load_policy(), registry, pseudonym_key=KEY, scanner=scanner), registry, metrics)
+    return RedactionStage(Redactor(load_policy(), registry, pseudonym_key=KEY, scanner=scanner), registry, metrics,
+                          granted_book(sample_events()))
 
 
 def counter(the_stage, name, **labels):

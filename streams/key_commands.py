@@ -1,0 +1,187 @@
+"""`powersell-pipeline keys status|rotate-master` and `decrypt`: the key store on the command line.
+
+`open_keystore` is the one place that says where the key store lives; the redaction worker,
+erasure and decryption all call it, so they all see the same data keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline_core.errors import ConfigError
+from pipeline_core.settings import Settings
+from streams.access import AccessError, KafkaAuditLog, check_reason, decrypt_field
+from streams.keystore import KeyDestroyed, KeyStoreError, LocalKeyStore
+
+__all__ = ["AUDIENCE_TOPICS", "PROTECTED_FIELDS", "SubjectErased", "SubjectNotFound", "add_commands", "keystore_dir",
+           "keystore_status", "latest_record", "open_keystore"]
+
+KEYSTORE_ENV = "POWERSELL_KEYSTORE_DIR"
+AUDIENCE_TOPICS = ("audience.marketing", "audience.service")
+PROTECTED_FIELDS = ("email_ciphertext", "phone_ciphertext")
+AUDIENCE_SCHEMA = "com.powersell.pipeline.audience.AudienceMember"
+
+
+class SubjectNotFound(AccessError):
+    """The topic holds no live record for the subject."""
+
+
+class SubjectErased(AccessError):
+    """The subject's data key was destroyed."""
+
+
+# ---------------------------------------------------------------- where the keys live
+def keystore_dir(settings: Settings, env: dict[str, str] | None = None) -> Path:
+    """$POWERSELL_KEYSTORE_DIR, else DATA_DIR/keys/keystore."""
+    env = os.environ if env is None else env
+    raw = (env.get(KEYSTORE_ENV) or "").strip()
+    return Path(raw).expanduser().resolve() if raw else settings.data_dir / "keys" / "keystore"
+
+
+def open_keystore(settings: Settings, *, create: bool = True) -> LocalKeyStore:
+    """The pipeline's key store. create=False: an error instead of a new, empty store (and a new master
+    key that opens nothing) when the folder has none, e.g. for commands that only read or rotate."""
+    folder = keystore_dir(settings)
+    if not (folder / "master-keys.json").exists():
+        if not create:
+            raise KeyStoreError(f"no key store in {folder}: it is made by the first process that encrypts "
+                                f"(the redaction worker); set {KEYSTORE_ENV} if it lives elsewhere")
+        if not folder.exists():  # a folder we make is for the pipeline's own user only (umask aside)
+            folder.mkdir(parents=True, mode=0o700)
+            folder.chmod(0o700)
+    return LocalKeyStore.in_dir(folder)
+
+
+def keystore_status(store: LocalKeyStore) -> dict[str, Any]:
+    """Counts and versions only: no subject ids, no key ids, no key material."""
+    data = json.loads(store.path.read_text(encoding="utf-8")) if store.path.exists() else {"keys": {}, "destroyed": {}}
+    wrapped_under: dict[str, int] = {}
+    versions = 0
+    for entry in data["keys"].values():
+        for wrapped in entry["versions"].values():
+            versions += 1
+            wrapped_under[str(wrapped["master_version"])] = wrapped_under.get(str(wrapped["master_version"]), 0) + 1
+    master_id, current, _ = store.master.current()
+    return {"keystore_dir": str(store.path.parent), "master_key_id": master_id, "master_current_version": current,
+            "master_versions": store.master.versions(), "data_keys": len(data["keys"]),
+            "data_key_versions": versions, "data_keys_wrapped_under_master_version": wrapped_under,
+            "destroyed_keys": len(data["destroyed"])}
+
+
+def cmd_keys(args, settings: Settings) -> int:
+    store = open_keystore(settings, create=False)
+    if args.action == "rotate-master":
+        before = keystore_status(store)["master_current_version"]
+        version = store.rotate_master()
+        print(f"master key rotated from version {before} to {version}; every data key is re-wrapped under it and "
+              "older master versions are retired; running processes pick it up at their next key use",
+              file=sys.stderr, flush=True)
+    print(json.dumps(keystore_status(store)), flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------- decrypt
+def latest_record(pairs, subject: str) -> bytes | None:
+    """The value of the last (key, value) pair whose key is subject; None if none, or a tombstone last."""
+    wanted, value = subject.encode("utf-8"), None
+    for key, record in pairs:
+        if key == wanted:
+            value = record
+    return value
+
+
+def _read_member(settings: Settings, topic_name: str, subject: str) -> dict[str, Any]:
+    from pipeline_core.avro_codec import default_registry
+    from pipeline_core.kafka_io import TopicFollower
+
+    follower = TopicFollower(settings, topic_name, client_id="powersell-decrypt")
+    try:
+        value = latest_record(follower.catch_up(), subject)
+    finally:
+        follower.close()
+    if value is None:
+        raise SubjectNotFound(f"no record for this subject on {topic_name} (never a member, removed or erased)")
+    return default_registry().decode(value, reader=AUDIENCE_SCHEMA)[1]
+
+
+def _as_text(plaintext: bytes) -> str:
+    try:
+        return plaintext.decode("utf-8")
+    except UnicodeDecodeError:
+        return "base64:" + base64.b64encode(plaintext).decode("ascii")
+
+
+def _given_ciphertext(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.removeprefix("base64:"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError("--ciphertext must be base64 (as `topics tail` prints bytes, "
+                          "with or without 'base64:')") from None
+
+
+def cmd_decrypt(args, settings: Settings) -> int:
+    check_reason(args.reason)  # before anything is read
+    actor = args.actor or os.environ.get("USER") or "unknown"
+    store = open_keystore(settings, create=False)
+    if args.ciphertext is not None:
+        label = "given-ciphertext" if args.field == "all" else f"given-ciphertext/{args.field}"
+        wanted = [(label, label, _given_ciphertext(args.ciphertext))]
+    else:
+        member = _read_member(settings, args.topic, args.subject)
+        names = PROTECTED_FIELDS if args.field == "all" else (args.field,)
+        wanted = [(name, f"{args.topic}/{name}", member.get(name)) for name in names]
+    audit = KafkaAuditLog(settings)
+    try:
+        for name, audited_as, ciphertext in wanted:
+            value = None
+            if ciphertext is not None:  # an empty field has nothing to decrypt and nothing to audit
+                try:
+                    value = _as_text(decrypt_field(store, args.subject, ciphertext, actor=actor, field=audited_as,
+                                                   reason=args.reason, audit=audit))
+                except KeyDestroyed:
+                    raise SubjectErased("the subject was erased; its data key is destroyed") from None
+            print(json.dumps({"subject": args.subject, "field": name, "value": value}, ensure_ascii=False), flush=True)
+    finally:
+        audit.close()
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def add_commands(sub) -> None:
+    p = sub.add_parser("keys", help="the key store: status, master-key rotation",
+                       description=f"The per-subject data keys that encrypt personal data, wrapped by a master key. "
+                                   f"The store lives in ${KEYSTORE_ENV}, else POWERSELL_DATA_DIR/keys/keystore.")
+    ksub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ksub.add_parser("status", help="print master key id and versions and key counts as JSON",
+                    description="Print the master key id, its versions, and how many data keys exist and how many "
+                                "were destroyed (erased subjects). Never prints subject ids or key material.")
+    ksub.add_parser("rotate-master", help="new master key version; data keys re-wrapped, no downtime",
+                    description="Add a master key version, re-wrap every data key under it and retire the older "
+                                "versions. Data keys do not change, so every ciphertext stays readable; running "
+                                "workers see the new files at their next key use, without a restart.")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("decrypt", help="decrypt a subject's protected fields (audited; needs --reason)",
+                       description="Decrypt a subject's contact details for support. EVERY USE IS AUDITED: an "
+                                   "AccessAudit record (actor, subject, field, reason, time, outcome) is written to "
+                                   "audit.access and acknowledged by the broker before any value is printed. "
+                                   "Reads the subject's latest record on an audience topic, or decrypts --ciphertext. "
+                                   "Prints one JSON line {subject, field, value} per field. Exit status 2 when the "
+                                   "reason is missing, the subject is unknown or was erased.")
+    p.add_argument("subject", help="subject id: marketplace:shop_id")
+    p.add_argument("--reason", default=None, help="why (e.g. a support ticket reference); required, at least 8 "
+                                                  "characters; stored in the audit record")
+    p.add_argument("--actor", default=None, help="who is asking (default: $USER, else 'unknown')")
+    p.add_argument("--topic", choices=AUDIENCE_TOPICS, default=AUDIENCE_TOPICS[0],
+                   help="compacted topic to read the subject's record from (default audience.marketing)")
+    p.add_argument("--field", choices=PROTECTED_FIELDS + ("all",), default="all",
+                   help="which protected field (default all)")
+    p.add_argument("--ciphertext", default=None, metavar="BASE64",
+                   help="decrypt this ciphertext of SUBJECT instead of reading a topic")
+    p.set_defaults(func=cmd_decrypt)

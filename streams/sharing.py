@@ -1,0 +1,87 @@
+"""Third-party sharing (R4, R11): each partner in `schemas/partners.json` gets, on its own
+topic, only events of shops that authorised that partner (THIRD_PARTY_SHARING, scope =
+partner) at the event's time, and only the allow-listed fields of the *redacted* event,
+so a partner never sees more than downstream teams do."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from schemas import SCHEMA_DIR
+from streams.consent import SHARING, ConsentBook, Decision
+
+RECORD_TYPES = {"redacted.shops": "SHOP", "redacted.products": "PRODUCT", "redacted.orders": "ORDER"}
+PARTNER_RECORD = "com.powersell.pipeline.partner.PartnerRecord"
+
+
+@dataclass(frozen=True)
+class Partner:
+    name: str
+    allow: dict[str, tuple[str, ...]]  # redacted topic -> allow-listed field paths
+
+    @property
+    def topic(self) -> str:
+        return f"partner.{self.name}"
+
+
+def load_partners(path=SCHEMA_DIR / "partners.json") -> tuple[Partner, ...]:
+    data = json.loads(path.read_text(encoding="utf-8"))["partners"]
+    return tuple(Partner(name, {t: tuple(fields) for t, fields in p["topics"].items()}) for name, p in sorted(data.items()))
+
+
+def project(record: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """Only the allow-listed paths; "a.b" keeps field b of record a, or of every element when a is an array."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = True
+
+    def cut(value: Any, shape: Any) -> Any:
+        if shape is True or value is None:
+            return value
+        if isinstance(value, list):
+            return [cut(v, shape) for v in value]
+        return {k: cut(value.get(k), sub) for k, sub in shape.items()}
+
+    return {k: cut(record.get(k), sub) for k, sub in tree.items()}
+
+
+def _json(value: Any) -> str:
+    def default(v):
+        if isinstance(v, datetime):
+            return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
+        raise TypeError(type(v).__name__)
+    return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Share:
+    partner: Partner
+    decision: Decision
+    record: dict[str, Any] | None  # a PartnerRecord when allowed
+
+
+def shares(partners: tuple[Partner, ...], book: ConsentBook, redacted_topic: str, subject: str,
+           redacted: dict[str, Any]) -> list[Share]:
+    out = []
+    for partner in partners:
+        paths = partner.allow.get(redacted_topic)
+        if not paths:
+            continue
+        decision = book.decide(subject, SHARING, partner.name, redacted["event_time"])
+        record = None
+        if decision.allowed:
+            record = {"event_id": redacted["event_id"], "partner": partner.name, "record_type": RECORD_TYPES[redacted_topic],
+                      "event_time": redacted["event_time"], "policy_version": redacted["policy_version"],
+                      "fields": {k: _json(v) for k, v in project(redacted, paths).items()}}
+        out.append(Share(partner, decision, record))
+    return out
