@@ -58,7 +58,8 @@ def cmd_simulate(args, settings: Settings) -> int:
             webhook = f"{args.webhook_base.rstrip('/')}/webhooks/{name}" if args.webhook_base else None
             sim = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=args.tick_interval,
                                 webhook_url=webhook)
-            server = serve_in_thread(sim.app(), port=SIMULATOR_PORTS[name], name=f"sim-{name}")
+            server = serve_in_thread(sim.app(), host=settings.bind_host, port=SIMULATOR_PORTS[name],
+                                     name=f"sim-{name}")
             running.append(server)
             print(f"{name:<12} simulator at {server.url}  (ground truth: {server.url}/_sim/ground_truth)", flush=True)
         _say("simulators running; Ctrl-C stops them")
@@ -107,7 +108,7 @@ def cmd_connect(args, settings: Settings) -> int:
     publisher = AvroPublisher(settings, client_id="powersell-connectors")
     metrics = ConnectorMetrics()
     metrics.registry.build_info("0.1.0", "connector")
-    metrics_server = serve_metrics(metrics.registry, settings.metrics_port)
+    metrics_server = serve_metrics(metrics.registry, settings.metrics_port, host=settings.bind_host)
     _say(f"metrics at http://127.0.0.1:{metrics_server.port}/metrics")
     connectors = {}
     receiver = webhook_server = None
@@ -121,8 +122,9 @@ def cmd_connect(args, settings: Settings) -> int:
                 _say(f"[{name}] {n} simulated shop(s) authorised; connection consent recorded")
         if args.webhook_port:
             receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()},
-                                       f"http://127.0.0.1:{args.webhook_port}")
-            webhook_server = serve_in_thread(receiver.app(), port=args.webhook_port, name="webhook")
+                                       settings.webhook_public_url or f"http://127.0.0.1:{args.webhook_port}")
+            webhook_server = serve_in_thread(receiver.app(), host=settings.bind_host, port=args.webhook_port,
+                                             name="webhook")
             receiver.start()
             _say(f"webhook receiver at {webhook_server.url}/webhooks/<marketplace>")
         deadline = None if args.duration is None else time.monotonic() + args.duration

@@ -23,7 +23,7 @@ class ConnectorMetrics:
                                          ["marketplace", "outcome"])
         self.records = m.counter("connector_records_published_total", "Raw events published.",
                                  ["marketplace", "topic"])
-        self.dead_letters = m.counter("dead_lettered_total", "Records sent to the dead-letter topic, by reason.",
+        self.dead_letters = m.counter("records_dead_lettered_total", "Records sent to the dead-letter topic, by reason.",
                                       ["stage", "reason"])
         self.last_sync = m.gauge("connector_last_successful_sync_timestamp_seconds",
                                  "Unix time of the last complete sync of a stream.", ["marketplace", "stream"])

@@ -25,14 +25,16 @@ PREFIX = "powersell_"
 
 # The closed sets. Later components add their values here, in one place.
 LABEL_VALUES: dict[str, frozenset[str]] = {
-    "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli", "passthrough"}),
+    "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli", "passthrough",
+                        "sharing", "audience", "erasure", "access"}),
     "topic": frozenset(t.name for t in CATALOG),
     "marketplace": frozenset({"shopee", "lazada", "tiktok_shop"}),
     "reason": frozenset({
         "not_single_object", "unknown_fingerprint", "corrupt_body", "schema_mismatch",
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",
-        "no_consent", "consent_withdrawn", "duplicate", "bad_signature", "not_authorised",
+        "no_consent", "consent_withdrawn", "consent_expired", "duplicate", "bad_signature", "not_authorised",
         "rate_limited_too_long", "api_failed", "result_cap", "missing_record", "redaction_failed",
+        "small_cell", "dominance", "complementary", "too_late",
     }),
     "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},
     "purpose": frozenset({
@@ -40,8 +42,9 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "analytics", "third_party_sharing", "embedded_content",
     }),
     "outcome": frozenset({"ok", "error", "timeout", "bad_payload", "granted", "denied", "rate_limited", "retried",
-                          "suppressed", "published", "skipped"}),
+                          "suppressed", "published", "skipped", "allowed"}),
     "stream": frozenset({"shop", "products", "orders"}),
+    "granularity": frozenset({"hourly", "daily"}),
 }
 
 _UNIT_SUFFIXES = ("_seconds", "_bytes")

@@ -24,6 +24,11 @@ SETTINGS_DOC = {
     "POWERSELL_CACHE_DIR": ("~/.cache/powersell-pipeline", "Kafka jars resolved by Maven (reused offline)"),
     "POWERSELL_METRICS_PORT": ("9400", "port for /metrics and /healthz of pipeline processes (0: any free port)"),
     "POWERSELL_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "POWERSELL_BIND_HOST": ("127.0.0.1", "address servers listen on (metrics, simulators, webhook); 0.0.0.0 in containers"),
+    "POWERSELL_KEYSTORE_DIR": ("<POWERSELL_DATA_DIR>/keys/keystore",
+                               "per-subject data keys and the master key (0700); every process must see the same folder"),
+    "POWERSELL_WEBHOOK_PUBLIC_URL": ("http://127.0.0.1:<webhook port>",
+                                     "the webhook receiver's URL as marketplaces call it (signatures cover it)"),
 }
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
@@ -57,6 +62,8 @@ class Settings:
     cache_dir: Path
     metrics_port: int
     log_level: str
+    bind_host: str = "127.0.0.1"
+    webhook_public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -87,4 +94,6 @@ class Settings:
             cache_dir=_dir(env, "POWERSELL_CACHE_DIR"),
             metrics_port=_port(env, "POWERSELL_METRICS_PORT", lowest=0),  # 0: any free port
             log_level=level,
+            bind_host=env.get("POWERSELL_BIND_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            webhook_public_url=(env.get("POWERSELL_WEBHOOK_PUBLIC_URL") or "").strip().rstrip("/") or None,
         )

@@ -27,23 +27,38 @@ def _local_pseudonym_key(settings: Settings) -> dict[str, str]:
 
 
 def build_redactor(settings: Settings):
+    from .key_commands import keystore_dir
     from .redaction import Redactor, default_scanner
-    return Redactor.from_env(default_registry(), _local_pseudonym_key(settings), scanner=default_scanner())
+    env = {"POWERSELL_KEYSTORE_DIR": str(keystore_dir(settings)), **_local_pseudonym_key(settings)}
+    return Redactor.from_env(default_registry(), env, scanner=default_scanner())
 
 
 def cmd_worker(args, settings: Settings) -> int:
     import faust
 
     from .app import build_app
+    from .audiences import Audiences
+    from .consent import ConsentBook
+    from .key_commands import open_keystore
     from .redaction_stage import RedactionStage, StageMetrics
+    from .sharing import load_partners
 
     from pipeline_core.kafka_io import ensure_topics
     ensure_topics(settings)  # the catalog's topics, with their settings, before Faust would declare its own
     metrics = PipelineMetrics()
     metrics.build_info("0.1.0", "redactor")
-    stage = RedactionStage(build_redactor(settings), default_registry(), StageMetrics(metrics))
-    app = build_app(settings, stage)
+    redactor, book = build_redactor(settings), ConsentBook()
+    audiences = Audiences(open_keystore(settings), book, {}, redactor.policy.version)
+    stage = RedactionStage(redactor, default_registry(), StageMetrics(metrics), book, audiences, load_partners())
+    from pipeline_core.kafka_io import AvroPublisher
+
+    from .erasure import KafkaCompactedLog
+    from .erasure_commands import build_eraser
+    publisher = AvroPublisher(settings, client_id="powersell-eraser")
+    eraser = build_eraser(settings, publisher, KafkaCompactedLog(settings, producer=publisher.producer))
+    app = build_app(settings, stage, eraser=eraser)
     server = serve_metrics(metrics, settings.metrics_port if args.metrics_port is None else args.metrics_port,
+                           host=settings.bind_host,
                            ready=lambda: app.ready)
     print(f"redaction worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
     try:
