@@ -20,6 +20,7 @@ from .card_vault import scrub_card_numbers
 from .checkpoints import CheckpointStore
 from .consent_gate import ConnectionConsent
 from .metrics import ConnectorMetrics
+from .onboarding import connection_consent
 from .token_store import TokenStore
 
 log = logging.getLogger("powersell.connectors")
@@ -98,6 +99,17 @@ class ShopSyncer:
             session.refresh()  # ahead of expiry: fewer mid-sync failures
         return session
 
+    def _expire_if_lapsed(self, shop_id: str) -> None:
+        """The seller's authorisation ran out (its refresh token expired): record the connection consent as
+        EXPIRED, effective when it lapsed, so the stream workers stop this shop's events too (R1)."""
+        auth = self.tokens.get(self.api.name, shop_id)
+        if auth is None or not authorisation_lapsed(auth, self.clock()):
+            return
+        lapsed = datetime.fromtimestamp(auth.refresh_expires_at, tz=timezone.utc)
+        key, record = connection_consent(self.api, shop_id, "EXPIRED", "CONNECTOR", "refresh-token-expired", lapsed)
+        self.publisher.send("consent.events", key, record).get(timeout=30)
+        self.tokens.remove(self.api.name, shop_id)
+
     def _stored_refresh(self, auth) -> None:
         self.tokens.put(auth)
         self.metrics.token_refreshes.labels(marketplace=self.api.name, outcome="ok").inc()
@@ -112,6 +124,7 @@ class ShopSyncer:
                 session = self.session(shop_id)
             except (TokenExpired, ApiFailed):
                 session = None
+                self._expire_if_lapsed(shop_id)
             if session is None:
                 report.skipped = "not_authorised"
         if report.skipped:
@@ -179,3 +192,8 @@ class ConnectorService:
             deadline = started + self.poll_interval
             while time.monotonic() < deadline and not until():
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def authorisation_lapsed(auth, now: float) -> bool:
+    """True once the refresh token has expired: no new access token can be had without the seller."""
+    return bool(auth.refresh_expires_at) and auth.refresh_expires_at <= now
