@@ -1,0 +1,27 @@
+"""Exceptions of the aggregation package.
+
+AggregationError
+ ├── MixedCurrency     one cell would sum two currencies
+ ├── UnknownRate       the rate table has no rate for a currency and date
+ └── BadState          a stored table value cannot be read back
+
+Messages name fields, currencies and cell groups only: never ids, pseudonyms or amounts.
+"""
+
+from pipeline_core.errors import PipelineError
+
+
+class AggregationError(PipelineError):
+    """Root of every error this package raises on purpose."""
+
+
+class MixedCurrency(AggregationError):
+    pass
+
+
+class UnknownRate(AggregationError):
+    pass
+
+
+class BadState(AggregationError):
+    pass

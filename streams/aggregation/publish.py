@@ -1,0 +1,133 @@
+"""Cells of one hierarchy group -> AnalyticsAggregate records, with disclosure control and versions.
+
+A cell is republished only when its published content changed (true values and suppression,
+before noise), with version + 1. Nothing that identifies a shop, buyer or order is copied into
+a record: only window, group labels, counts, sums, prices and the suppression reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Iterable
+
+from .cells import Cell, CellKey
+from .disclosure import (CellFacts, DisclosureRules, SuppressionReason, complementary, hierarchy_equations,
+                         primary)
+from .errors import UnknownRate
+from .noise import CENT, LaplaceNoise
+from .rates import RateTable
+
+SCHEMA = "com.powersell.pipeline.analytics.AnalyticsAggregate"
+MEASURES = ("orders", "items_sold", "currency", "gmv", "gmv_reporting", "reporting_currency", "avg_order_value",
+            "distinct_shops", "distinct_buyers", "new_products", "updated_products", "median_item_price",
+            "p90_item_price", "dp_epsilon")
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def facts_of(cell: Cell) -> CellFacts:
+    return CellFacts(cell.distinct_shops, cell.distinct_buyers, cell.gmv, cell.top_shop_gmv, cell.orders)
+
+
+def decide(cells: dict[CellKey, Cell], rules: DisclosureRules) -> dict[CellKey, SuppressionReason | None]:
+    """Primary then complementary suppression over the cells of one group."""
+    # An empty cell (its orders cancelled or moved, no products) protects no one: published as zeros.
+    status = {key: None if cell.is_empty else primary(facts_of(cell), rules) for key, cell in cells.items()}
+    equations = hierarchy_equations(cells, lambda k: k.province, lambda k: k.category,
+                                    lambda k, v: replace(k, province=v), lambda k, v: replace(k, category=v))
+    return complementary(status, equations, lambda k: (cells[k].gmv, cells[k].orders, k.text()))
+
+
+def _rate(rates: RateTable | None, cell: Cell, key: CellKey) -> Decimal | None:
+    if rates is None or cell.currency is None:
+        return None
+    try:
+        return rates.rate(cell.currency, key.window.start.date())
+    except UnknownRate:
+        return None  # published without gmv_reporting rather than not at all
+
+
+def true_measures(key: CellKey, cell: Cell, rates: RateTable | None) -> dict[str, Any]:
+    rate = _rate(rates, cell, key)
+    orders, gmv, country_level = cell.orders, cell.gmv, key.province is None
+    return {
+        "orders": orders, "items_sold": cell.items_sold, "currency": cell.currency, "gmv": _cents(gmv),
+        "gmv_reporting": _cents(gmv * rate) if rate is not None else None,
+        "reporting_currency": rates.reporting_currency if rate is not None else None,
+        "avg_order_value": _cents(gmv / orders) if orders else None,
+        "distinct_shops": cell.distinct_shops, "distinct_buyers": cell.distinct_buyers,
+        "new_products": len(cell.new_products) if country_level else None,
+        "updated_products": len(cell.updated_products) if country_level else None,
+        "median_item_price": _cents(cell.price_quantile(0.5)), "p90_item_price": _cents(cell.price_quantile(0.9)),
+        "dp_epsilon": None,
+    }
+
+
+def noisy_measures(key: CellKey, cell: Cell, rates: RateTable | None, noise: LaplaceNoise) -> dict[str, Any]:
+    rate = _rate(rates, cell, key)
+    out = noise.measures(cell, rate, with_products=key.province is None)
+    gmv, orders = out.pop("gmv"), out["orders"]
+    out.update({
+        "currency": cell.currency, "gmv": gmv,
+        "gmv_reporting": _cents(gmv * rate) if gmv is not None and rate is not None else None,
+        "reporting_currency": rates.reporting_currency if gmv is not None and rate is not None else None,
+        "avg_order_value": _cents(gmv / orders) if gmv is not None and orders else None,
+        "median_item_price": None, "p90_item_price": None,
+    })
+    out.setdefault("new_products", None)
+    out.setdefault("updated_products", None)
+    return out
+
+
+def _fingerprint(content: dict[str, Any]) -> str:
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def publish_group(cells: dict[CellKey, Cell], rules: DisclosureRules, rates: RateTable | None,
+                  noise: LaplaceNoise | None, now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """(record key, AnalyticsAggregate dict) for every cell whose published content changed; bumps versions."""
+    status = decide(cells, rules)
+    out = []
+    for key in sorted(cells, key=CellKey.text):
+        cell, reason = cells[key], status[key]
+        content = {"suppressed": reason.value} if reason else true_measures(key, cell, rates)
+        fingerprint = _fingerprint(content)
+        if fingerprint == cell.published:
+            continue
+        if reason:
+            measures = dict.fromkeys(MEASURES)
+        elif noise is not None:
+            measures = noisy_measures(key, cell, rates, noise)
+        else:
+            measures = content
+        cell.version += 1
+        cell.published = fingerprint
+        out.append((key.text(), record(key, cell.version, reason, measures, now)))
+    return out
+
+
+def record(key: CellKey, version: int, reason: SuppressionReason | None, measures: dict[str, Any],
+           now: datetime) -> dict[str, Any]:
+    window = key.window
+    return {"window_start": window.start, "window_end": window.end, "granularity": key.granularity.value,
+            "marketplace": key.marketplace, "country": key.country, "province": key.province, "category": key.category,
+            "version": version, "suppressed": reason is not None,
+            "suppression_reason": reason.value if reason else None,
+            **{name: measures.get(name) for name in MEASURES}, "published_time": now}
+
+
+def suppression_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Suppressed records by metrics label (small_cell, dominance, complementary)."""
+    counts: dict[str, int] = {}
+    for rec in records:
+        if rec["suppressed"]:
+            label = SuppressionReason(rec["suppression_reason"]).label
+            counts[label] = counts.get(label, 0) + 1
+    return counts
