@@ -34,7 +34,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",
         "no_consent", "consent_withdrawn", "consent_expired", "duplicate", "bad_signature", "not_authorised",
         "rate_limited_too_long", "api_failed", "result_cap", "missing_record", "redaction_failed",
-        "small_cell", "dominance", "complementary", "too_late",
+        "small_cell", "dominance", "complementary", "too_late", "late", "stale",
     }),
     "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},
     "purpose": frozenset({

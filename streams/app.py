@@ -26,7 +26,7 @@ from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
 from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError
 from pipeline_core.settings import Settings
-from pipeline_core.topics import CATALOG, DATA_PARTITIONS
+from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, AccessClass, Topic
 
 from .consent_barrier import ConsentBarrier
 from .redaction_stage import OUTPUTS, Filtered, Redacted, RedactionStage
@@ -59,16 +59,30 @@ def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faus
     )
 
 
+def internal_topic(name: str, partitions: int, cleanup: str = "compact") -> Topic:
+    return Topic(name, "(faust internal)", AccessClass.INTERNAL, partitions, cleanup, FOREVER, "", "Faust's own topic.")
+
+
+def faust_internal_topics(app: faust.App, extra: tuple[Topic, ...] = ()) -> tuple[Topic, ...]:
+    """Faust's own topics (table changelogs, the assignor's, repartition inputs), to create before the worker
+    starts: on a fresh broker Faust subscribes before its own creations are visible, then ignores them."""
+    leader = internal_topic(f"{app.conf.id}-__assignor-__leader", 1, "delete")
+    changelogs = tuple(internal_topic(t.changelog_topic.get_topic_name(), t.partitions or DATA_PARTITIONS)
+                       for t in app.tables.values())
+    return (leader, *changelogs, *extra)
+
+
 def _committed_offsets(settings: Settings, group: str) -> Callable:
     """Where the consent agent starts in partitions it has not processed since the last rebalance."""
     def read(partitions: list[int]) -> dict[int, int]:
         from kafka import KafkaConsumer, TopicPartition
 
         from pipeline_core.kafka_io import admin_client
+        from pipeline_core.lag import committed_offsets
         tps = [TopicPartition(CONSENT_TOPIC, p) for p in partitions]
         admin = admin_client(settings)
         try:
-            committed = admin.list_consumer_group_offsets(group, partitions=tps)
+            committed = committed_offsets(admin, group, tps)
         finally:
             admin.close()
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
@@ -103,8 +117,19 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
         stage.audiences.contacts = app.Table("shop_contacts", schema=JSON, partitions=DATA_PARTITIONS)
 
     async def end_offsets(partitions: list[int]) -> dict[int, int]:
-        ends = await app.consumer.highwaters(*[TP(CONSENT_TOPIC, p) for p in partitions])
-        return {tp.partition: offset for tp, offset in ends.items()}
+        """The consent partitions' high watermarks from the consumer's last fetch (no round trip: the same fetch
+        that brought the data reported them); a broker query only when none is known yet."""
+        known, unknown = {}, []
+        for p in partitions:
+            try:
+                highwater = app.consumer.highwater(TP(CONSENT_TOPIC, p))
+            except Exception:  # not assigned here yet (mid-rebalance)
+                highwater = None
+            (unknown.append(p) if highwater is None else known.__setitem__(p, highwater))
+        if unknown:
+            ends = await app.consumer.highwaters(*[TP(CONSENT_TOPIC, p) for p in unknown])
+            known.update({tp.partition: offset for tp, offset in ends.items()})
+        return known
 
     barrier = ConsentBarrier(end_offsets, _committed_offsets(settings, app_id))
 

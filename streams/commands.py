@@ -33,37 +33,66 @@ def build_redactor(settings: Settings):
     return Redactor.from_env(default_registry(), env, scanner=default_scanner())
 
 
-def cmd_worker(args, settings: Settings) -> int:
-    import faust
+def _privacy_app(settings: Settings, metrics: PipelineMetrics):
+    from pipeline_core.kafka_io import AvroPublisher
 
-    from .app import build_app
+    from .app import APP_ID, build_app
     from .audiences import Audiences
     from .consent import ConsentBook
+    from .erasure import KafkaCompactedLog
+    from .erasure_commands import build_eraser
     from .key_commands import open_keystore
     from .redaction_stage import RedactionStage, StageMetrics
     from .sharing import load_partners
 
-    from pipeline_core.kafka_io import ensure_topics
-    ensure_topics(settings)  # the catalog's topics, with their settings, before Faust would declare its own
-    metrics = PipelineMetrics()
-    metrics.build_info("0.1.0", "redactor")
     redactor, book = build_redactor(settings), ConsentBook()
     audiences = Audiences(open_keystore(settings), book, {}, redactor.policy.version)
     stage = RedactionStage(redactor, default_registry(), StageMetrics(metrics), book, audiences, load_partners())
-    from pipeline_core.kafka_io import AvroPublisher
-
-    from .erasure import KafkaCompactedLog
-    from .erasure_commands import build_eraser
     publisher = AvroPublisher(settings, client_id="powersell-eraser")
     eraser = build_eraser(settings, publisher, KafkaCompactedLog(settings, producer=publisher.producer))
-    app = build_app(settings, stage, eraser=eraser)
+    return build_app(settings, stage, eraser=eraser), APP_ID, ("raw.shops", "raw.products", "raw.orders")
+
+
+def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args):
+    from datetime import timedelta
+
+    from .aggregation import Aggregator, DisclosureRules, Granularity, LaplaceNoise, NoiseConfig, WindowPolicy
+    from .aggregation_app import APP_ID, AggregatorMetrics, build_aggregation_app
+
+    try:
+        rules = DisclosureRules(k=args.k, dominance=args.dominance)
+        noise = LaplaceNoise(NoiseConfig(epsilon=args.dp_epsilon)) if args.dp_epsilon else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    windows = WindowPolicy({Granularity.HOURLY: timedelta(hours=args.hourly_lateness),
+                            Granularity.DAILY: timedelta(days=args.daily_lateness)})
+    aggregator = Aggregator(rules=rules, windows=windows, noise=noise)
+    app = build_aggregation_app(settings, aggregator, AggregatorMetrics(metrics), tick_seconds=args.tick_seconds)
+    return app, APP_ID, ("redacted.orders", "redacted.products")
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    import faust
+
+    from pipeline_core.kafka_io import ensure_topics
+    from pipeline_core.lag import start_lag_monitor
+
+    ensure_topics(settings)  # the catalog's topics, with their settings, before Faust would declare its own
+    metrics = PipelineMetrics()
+    component = "redactor" if args.name == "redaction" else "aggregator"
+    metrics.build_info("0.1.0", component)
+    app, group, topics = (_privacy_app(settings, metrics) if args.name == "redaction"
+                          else _aggregation_app(settings, metrics, args))
+    from .app import faust_internal_topics
+    ensure_topics(settings, faust_internal_topics(app, getattr(app, "extra_topics", ())))
     server = serve_metrics(metrics, settings.metrics_port if args.metrics_port is None else args.metrics_port,
-                           host=settings.bind_host,
-                           ready=lambda: app.ready)
-    print(f"redaction worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
+                           host=settings.bind_host, ready=lambda: app.ready)
+    stop_lag = start_lag_monitor(settings, metrics, group=group, stage=component, topics=topics)
+    print(f"{args.name} worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
     try:
         faust.Worker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True).execute_from_commandline()
     finally:
+        stop_lag()
         server.stop()
     return 0
 
@@ -125,13 +154,29 @@ def _from_json(value, registry, full_name):
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("worker", help="run a stream worker (redaction)",
-                       description="Run a faust-streaming worker. `redaction` reads raw.shops/products/orders, "
-                                   "redacts personal data as the policy file says and writes redacted.*; records it "
-                                   "cannot decode or that break a schema rule go to ops.dead-letters with the reason.")
-    p.add_argument("name", choices=["redaction"], help="which worker")
+    p = sub.add_parser("worker", help="run a stream worker (redaction or aggregation)",
+                       description="Run a faust-streaming worker. `redaction` (the privacy worker) reads consent.events "
+                                   "and raw.shops/products/orders, passes only events of shops whose connection consent "
+                                   "held at the event's time, redacts personal data as the policy file says and writes "
+                                   "redacted.*, partner.* and audience.*; it also carries out erasure requests. "
+                                   "`aggregation` turns redacted orders and products into anonymised statistics on "
+                                   "analytics.aggregates (hourly and daily windows, small cells and dominated cells "
+                                   "suppressed). Records that cannot be decoded go to ops.dead-letters with the reason.")
+    p.add_argument("name", choices=["redaction", "aggregation"], help="which worker")
     p.add_argument("--metrics-port", type=int, default=None, help="port for /metrics, /healthz, /readyz "
                                                                   "(default POWERSELL_METRICS_PORT)")
+    g = p.add_argument_group("aggregation options")
+    g.add_argument("--k", type=int, default=10, help="publish a cell only with at least K distinct shops and K distinct "
+                                                     "buyers (default 10)")
+    g.add_argument("--dominance", type=float, default=0.5, help="suppress a cell where one shop has more than this share "
+                                                                "of GMV (default 0.5)")
+    g.add_argument("--hourly-lateness", type=float, default=48.0, help="hours an hourly window accepts late events "
+                                                                        "(default 48)")
+    g.add_argument("--daily-lateness", type=float, default=62.0, help="days a daily window accepts late events; covers a "
+                                                                      "new shop's first sync (default 62)")
+    g.add_argument("--dp-epsilon", type=float, default=None, help="add Laplace noise with this epsilon per record "
+                                                                  "(differential privacy; off by default)")
+    g.add_argument("--tick-seconds", type=float, default=5.0, help="how often due windows are published (default 5)")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("redact", help="redact text lines (or JSON records) from stdin to stdout",

@@ -2,7 +2,8 @@
 `consent.events`, and the decisions the stream processors make with it.
 
 A decision is taken at the event's own time: a withdrawal effective at T stops events
-stamped after T and lets earlier ones through; a later re-grant opens again. So the
+stamped after T and lets earlier ones through; a later re-grant opens again. History
+older than the first grant passes (it is read because the owner connected). So the
 book keeps a short history of changes per consent key, not only the latest status.
 Deny by default: no record, a withdrawal or an expiry all mean no.
 
@@ -70,11 +71,17 @@ class ConsentBook:
         return True
 
     def status_at(self, key: str, at: datetime | None = None) -> str | None:
-        """The status in force at `at` (default: the latest change), or None when nothing was ever recorded before it."""
+        """The status in force at `at` (default: the latest change); None when nothing is recorded.
+
+        An event older than every recorded change is the shop's history, read because the owner
+        connected: the first change decides it (a first grant covers the past; a first withdrawal
+        does not)."""
         history = self.store.get(key) or []
+        if not history:
+            return None
         if at is None:
-            return history[-1][1] if history else None
-        at_ms, status = _ms(at), None
+            return history[-1][1]
+        at_ms, status = _ms(at), history[0][1]
         for effective_ms, change in history:
             if effective_ms > at_ms:
                 break

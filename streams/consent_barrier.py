@@ -3,9 +3,10 @@ written to its partition of `consent.events` has been applied.
 
 Faust runs the consent agent and the data agent side by side; left alone, the data agent
 could race ahead and let an event through that a withdrawal already written to Kafka
-forbids. Before each batch the data agent asks the broker for the end offsets of the
-matching consent partitions (co-partitioned by shop, so partition p of the data is
-partition p of consent) and waits until the consent agent has applied up to them.
+forbids. Before each batch the data agent takes the end offsets of the matching consent
+partitions (co-partitioned by shop, so partition p of the data is partition p of consent)
+as the consumer's last fetch reported them - the fetch that brought the data, on one
+broker - and waits until the consent agent has applied up to them.
 A withdrawal written after that moment cannot reach back to events already published;
 it still stops every later one (the decision is by event time)."""
 
@@ -40,11 +41,17 @@ class ConsentBarrier:
 
     async def wait(self, partitions: Iterable[int]) -> None:
         partitions = sorted(set(partitions))
-        ends = await self._end_offsets(partitions)
-        unknown = [p for p in partitions if p not in self._applied]
-        if unknown:
-            for p, start in (await self._start_offsets(unknown)).items():
-                self._applied.setdefault(p, start)
+        while True:
+            try:
+                ends = await self._end_offsets(partitions)
+                unknown = [p for p in partitions if p not in self._applied]
+                if unknown:
+                    for p, start in (await self._start_offsets(unknown)).items():
+                        self._applied.setdefault(p, start)
+                break
+            except Exception as exc:  # the broker is unreachable for a moment: hold the data (fail closed), retry
+                log.warning("consent offsets not read (%s); data held, retrying", type(exc).__name__)
+                await asyncio.sleep(self._recheck)
         waited = 0.0
         while behind := [p for p in partitions if self._applied.get(p, 0) < ends[p]]:
             self._changed.clear()

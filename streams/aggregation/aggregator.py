@@ -208,5 +208,19 @@ class Aggregator:
                     raise BadState("a table key has an unknown prefix")
         except (KeyError, TypeError, ValueError):
             raise BadState("the aggregator's table state cannot be read") from None
+        self._rebuild_open_cells()
         self._changed.clear()
         return self
+
+    def _rebuild_open_cells(self) -> None:
+        """Order sums of open windows are recomputed from the orders' own entries. A batch changes several
+        table keys; a crash between those changelog writes can leave a cell that disagrees with the orders
+        (then the batch's replay would be deduplicated away, or counted twice). Each order entry is whole,
+        so the orders are the truth; cells keep their product marks and published versions."""
+        for key, cell in self.cells.items():
+            if not self.windows.is_closed(key.window, self.watermark_ms):
+                cell.shops, cell.prices = {}, type(cell.prices)()
+        for order in self.orders.values():
+            for window in self._open_windows(order.create_ms):
+                for key, part in order.cells(window):
+                    self.cells.setdefault(key, Cell()).apply(order, part, 1)

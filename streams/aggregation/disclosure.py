@@ -1,7 +1,7 @@
 """Disclosure control: which cells of one hierarchy may be published.
 
 Primary suppression, per cell:
-- SMALL_CELL: fewer than k distinct shops or fewer than k distinct buyers;
+- SMALL_CELL: fewer than k distinct shops, or a cell with orders from fewer than k distinct buyers;
 - DOMINANCE: one shop has more than `dominance` of the cell's GMV.
 
 Complementary suppression, per hierarchy. The additive measures (GMV, items) satisfy
@@ -70,7 +70,10 @@ class CellFacts:
 
 
 def primary(facts: CellFacts, rules: DisclosureRules) -> SuppressionReason | None:
-    if facts.distinct_shops < rules.k or facts.distinct_buyers < rules.k:
+    if facts.distinct_shops == 0:
+        return None  # an emptied cell (its orders were cancelled or moved) holds nobody's data
+    # A cell without orders (products only) tells nothing about buyers: only its shops count.
+    if facts.distinct_shops < rules.k or (facts.orders > 0 and facts.distinct_buyers < rules.k):
         return SuppressionReason.SMALL_CELL
     if facts.gmv > 0 and facts.top_shop_gmv > Decimal(str(rules.dominance)) * facts.gmv:
         return SuppressionReason.DOMINANCE

@@ -26,7 +26,17 @@ SMALL, DOM, COMP = SuppressionReason.SMALL_CELL, SuppressionReason.DOMINANCE, Su
     (10, 10, "0", "0", DisclosureRules(), None),
 ])
 def test_when_a_cell_is_checked_then_the_primary_rules_decide(shops, buyers, gmv, top, rules, expected):
-    assert primary(CellFacts(shops, buyers, Decimal(gmv), Decimal(top)), rules) is expected
+    assert primary(CellFacts(shops, buyers, Decimal(gmv), Decimal(top), orders=5), rules) is expected
+
+
+@pytest.mark.parametrize("shops, orders, expected", [
+    (10, 0, None),      # products only: no buyer to protect, enough shops
+    (9, 0, SMALL),      # products only, too few shops
+    (10, 1, SMALL),     # one order: its buyers are too few
+    (0, 0, None),       # an emptied cell holds nobody's data
+])
+def test_when_a_cell_has_no_orders_then_only_its_shops_are_counted(shops, orders, expected):
+    assert primary(CellFacts(shops, 0, Decimal(0), Decimal(0), orders=orders), DisclosureRules()) is expected
 
 
 @pytest.mark.parametrize("rules", [dict(k=0), dict(dominance=0), dict(dominance=1.5)])

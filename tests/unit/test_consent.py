@@ -39,7 +39,8 @@ def book_with(*changes) -> ConsentBook:
 @pytest.mark.parametrize("changes, event_at, allowed, reason", [
     ([], 0, False, "no_consent"),                                                       # unknown shop: deny by default
     ([(SHOP, "GRANTED", 0)], 10, True, None),
-    ([(SHOP, "GRANTED", 0)], -10, False, "no_consent"),                                  # before the grant
+    ([(SHOP, "GRANTED", 0)], -10, True, None),                                           # history before the grant
+    ([(SHOP, "WITHDRAWN", 0)], -10, False, "consent_withdrawn"),                         # a first withdrawal covers nothing
     ([(SHOP, "GRANTED", 0), (SHOP, "WITHDRAWN", 100)], 50, True, None),                  # before the withdrawal
     ([(SHOP, "GRANTED", 0), (SHOP, "WITHDRAWN", 100)], 150, False, "consent_withdrawn"),
     ([(SHOP, "GRANTED", 0), (SHOP, "WITHDRAWN", 100)], 100, False, "consent_withdrawn"),  # at the instant: no
@@ -105,7 +106,7 @@ def _count(the_stage, name, **labels):
 @pytest.mark.parametrize("status, offset_s, expected", [
     (None, 0, Filtered("no_consent")),
     ("GRANTED", -60, Redacted),
-    ("GRANTED", 60, Filtered("no_consent")),          # granted only after the event
+    ("GRANTED", 60, Redacted),                        # history: read because the owner connected
     ("WITHDRAWN", -60, Filtered("consent_withdrawn")),
 ])
 def test_when_an_event_meets_the_gate_then_it_passes_or_is_filtered_with_its_reason(status, offset_s, expected):
@@ -254,3 +255,17 @@ def test_when_the_consent_agent_has_nothing_to_do_then_the_barrier_opens_at_once
             return {p: 7 for p in partitions}
         await asyncio.wait_for(ConsentBarrier(offsets, offsets).wait([0, 3]), 1)
     asyncio.run(scenario())
+
+
+def test_when_the_broker_cannot_answer_then_the_barrier_holds_and_retries():
+    calls = []
+
+    async def scenario():
+        async def ends(partitions):
+            calls.append("ends")
+            if len(calls) < 3:
+                raise ConnectionError("broker away")
+            return {p: 0 for p in partitions}
+        await asyncio.wait_for(ConsentBarrier(ends, ends, recheck_seconds=0.01).wait([1]), 2)
+    asyncio.run(scenario())
+    assert calls.count("ends") >= 3
