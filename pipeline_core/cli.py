@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_commands(bsub)
     from streams.bench import add_bench_commands as add_stream_bench_commands
     add_stream_bench_commands(bsub)
+    from .kafka_perf import add_bench_commands as add_broker_bench_commands
+    add_broker_bench_commands(bsub)
+    from .bench_all import add_bench_commands as add_suite_bench_commands
+    add_suite_bench_commands(bsub)
     return parser
 
 
