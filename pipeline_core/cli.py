@@ -139,10 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="the main job: the whole pipeline on this machine for a while, then a summary",
                        description="Start the local Kafka broker, create the topics, start the Shopee, Lazada and "
                                    "TikTok Shop simulators, the connectors (every simulated shop authorises "
-                                   "PowerSell first), the webhook receiver and the redaction worker; run for "
-                                   "--duration seconds with progress, then print events per topic, dead letters by "
-                                   "reason, one raw order beside its redacted form and a leak scan of the downstream "
-                                   "topics. Stops everything it started on exit or Ctrl-C.")
+                                   "PowerSell first), the webhook receiver, the privacy worker and the aggregation "
+                                   "worker; run for --duration seconds with progress, then print events per topic, "
+                                   "filtered events and dead letters by reason, one raw order beside its redacted "
+                                   "form, the latest analytics cells, the metrics endpoints and a leak scan of every "
+                                   "downstream topic. Stops everything it started on exit or Ctrl-C.")
     p.add_argument("--duration", type=float, default=60.0, help="seconds the connectors run (default 60)")
     p.add_argument("--shops", type=int, default=3, help="simulated shops per marketplace (default 3)")
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")

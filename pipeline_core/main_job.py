@@ -25,8 +25,34 @@ from .settings import Settings
 from .topics import CATALOG, AccessClass
 
 RAW = ("raw.shops", "raw.products", "raw.orders")
-DOWNSTREAM = tuple(t.name for t in CATALOG if t.access is AccessClass.DOWNSTREAM)
-WATCHED = RAW + DOWNSTREAM + ("consent.events", "ops.dead-letters")
+DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
+WATCHED = RAW + DOWNSTREAM + ("consent.events", "ops.dead-letters", "audience.marketing", "audience.service")
+DEMO_K = 3  # the simulated world is small: cells need 3 shops and 3 buyers here (the worker's default is 10)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port: int) -> dict[tuple[str, tuple], float]:
+    """{(sample name, sorted labels): value} from a process's /metrics; empty when it does not answer."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return {}
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def metric_total(samples, name: str, **labels) -> float:
+    return sum(v for (n, ls), v in samples.items() if n == name and all(dict(ls).get(k) == w for k, w in labels.items()))
 
 
 def say(msg: str) -> None:
@@ -107,22 +133,27 @@ def run_pipeline(args, settings: Settings) -> int:
             stack.append(servers[name].stop)
             say(f"  {name:<12} {servers[name].url}")
 
-        say("[3/5] redaction worker (faust-streaming)")
-        worker_log = settings.data_dir / "run-redaction-worker.log"
-        worker_env = {**os.environ, "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING",
-                      "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
-        worker = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"],
-                                  env=worker_env, stdout=subprocess.DEVNULL, stderr=open(worker_log, "wb"))
-        stack.append(lambda: _stop(worker))
+        say("[3/5] stream workers (faust-streaming): privacy (consent gate + redaction) and aggregation")
+        worker_env = {**os.environ, "POWERSELL_LOG_LEVEL": "WARNING", "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
+        ports = {"connectors": free_port(), "privacy worker": free_port(), "aggregation worker": free_port()}
+        workers = {}
+        for label, argv in (("privacy worker", ["worker", "redaction"]),
+                            ("aggregation worker", ["worker", "aggregation", "--k", str(DEMO_K), "--tick-seconds", "2"])):
+            log_path = settings.data_dir / f"run-{argv[1]}-worker.log"
+            workers[label] = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", *argv, "--metrics-port",
+                                               str(ports[label])], env=worker_env, stdout=subprocess.DEVNULL,
+                                              stderr=open(log_path, "wb"))
+            stack.append(lambda p=workers[label]: _stop(p))
+            say(f"  {label:<19} metrics http://127.0.0.1:{ports[label]}/metrics  log {log_path}")
+        worker = workers["privacy worker"]
 
         say(f"[4/5] connectors for {args.duration:.0f} s (every simulated shop authorises PowerSell first)")
         publisher = AvroPublisher(settings, client_id="powersell-run")
         stack.append(publisher.close)
         metrics = ConnectorMetrics()
-        metrics_server = serve_metrics(metrics.registry, 0)
+        metrics_server = serve_metrics(metrics.registry, ports["connectors"])
         stack.append(metrics_server.stop)
-        say(f"  connector metrics at http://127.0.0.1:{metrics_server.port}/metrics; "
-            f"the redaction worker's address is in {worker_log}")
+        say(f"  connectors          metrics http://127.0.0.1:{metrics_server.port}/metrics")
         connectors = {}
         sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=60)
         for name in MARKETPLACES:
@@ -158,20 +189,26 @@ def run_pipeline(args, settings: Settings) -> int:
             say(f"  {total} raw events published, {int(max(0, deadline - time.monotonic()))} s left")
         publisher.flush()
 
-        say("[5/5] waiting for the redaction worker to catch up")
+        say("[5/5] waiting for the stream workers to catch up")
         registry = default_registry()
         raw = [(t, k, v) for t, k, v, _ in read_since(settings, {tp: o for tp, o in since.items() if tp.topic in RAW})]
-        wanted = len(raw)
-        catch_up = time.monotonic() + 120
-        while True:
-            records = read_since(settings, since)
-            done = sum(1 for t, *_ in records if t.startswith("redacted.")) + \
-                sum(1 for t, k, v, r in records if t == "ops.dead-letters" and _stage(registry, v) == "redactor")
-            if done >= wanted or time.monotonic() > catch_up or worker.poll() is not None:
+        catch_up = time.monotonic() + 180
+        while time.monotonic() < catch_up and worker.poll() is None:
+            decided = metric_total(scrape(ports["privacy worker"]), "powersell_records_consumed_total", stage="redactor")
+            say(f"  privacy worker: {decided:.0f} of {len(raw)} raw events decided")
+            if decided >= len(raw):
                 break
-            time.sleep(1)
-        return summary(settings, registry, records, raw, metrics_server.port, worker_log, worker.poll() is None,
-                       started)
+            time.sleep(2)
+        published_before = time.monotonic() + 30   # the aggregation worker publishes on its next ticks
+        while time.monotonic() < published_before and not any(
+                t == "analytics.aggregates" for t, *_ in read_since(settings, {tp: o for tp, o in since.items()
+                                                                               if tp.topic == "analytics.aggregates"})):
+            time.sleep(2)
+        time.sleep(4)  # two more ticks: the windows the last events touched
+        records = read_since(settings, since)
+        endpoints = {label: f"http://127.0.0.1:{port}/metrics" for label, port in ports.items()}
+        return summary(settings, registry, records, raw, endpoints, scrape(ports["privacy worker"]),
+                       all(p.poll() is None for p in workers.values()), started)
     except KeyboardInterrupt:
         stop.set()
         say("interrupted: stopping everything this run started")
@@ -211,22 +248,25 @@ def _post(url: str, payload: dict) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
-def summary(settings, registry, records, raw, metrics_port, worker_log, worker_alive, started) -> int:
+def summary(settings, registry, records, raw, endpoints, privacy_metrics, workers_alive, started) -> int:
     from .cli import jsonable
 
     per_topic = Counter(t for t, *_ in records)
     print(f"\nPowerSell pipeline run: {time.monotonic() - started:.0f} s, Kafka at {settings.bootstrap_servers}\n")
-    print(f"{'topic':<24}{'access':<12}{'events':>8}")
+    print(f"{'topic':<26}{'access':<12}{'events':>8}")
     for t in CATALOG:
         if t.name in per_topic:
-            print(f"{t.name:<24}{t.access.value:<12}{per_topic[t.name]:>8}")
+            print(f"{t.name:<26}{t.access.value:<12}{per_topic[t.name]:>8}")
+    filtered = {dict(ls)["reason"]: v for (n, ls), v in privacy_metrics.items()
+                if n == "powersell_records_filtered_total" and v}
+    print("\nfiltered by the consent gate: " + (", ".join(f"{r}: {v:.0f}" for r, v in sorted(filtered.items()))
+                                              or "none (every shop in this run authorised PowerSell)"))
     dead = Counter()
     for t, k, v, _ in records:
         if t == "ops.dead-letters":
             rec = registry.decode(v)[1]
             dead[(rec["stage"], rec["reason_code"])] += 1
-    print("\ndead letters by reason: " + (", ".join(f"{s} {r}: {n}" for (s, r), n in sorted(dead.items())) or "none"))
-    print("filtered events: none yet (the consent gate in the stream processors is the next issue)")
+    print("dead letters by reason: " + (", ".join(f"{s} {r}: {n}" for (s, r), n in sorted(dead.items())) or "none"))
 
     decoded_raw = [(t, registry.decode(v)) for t, k, v in raw if v]
     redacted = {}
@@ -245,14 +285,33 @@ def summary(settings, registry, records, raw, metrics_port, worker_log, worker_a
         print("...and as downstream teams see it on redacted.orders:")
         print(json.dumps(jsonable(red_view), ensure_ascii=False, indent=2))
 
+    latest = {}
+    for t, k, v, _ in records:
+        if t == "analytics.aggregates" and v:
+            rec = registry.decode(v)[1]
+            if k not in latest or rec["version"] > latest[k]["version"]:
+                latest[k] = rec
+    cells = sorted(latest.values(), key=lambda r: (r["window_start"], r["granularity"]), reverse=True)
+    print(f"\nanalytics.aggregates: {len(latest)} cells (k = {DEMO_K} shops and buyers per cell for this small "
+          f"simulated world; {sum(r['suppressed'] for r in latest.values())} suppressed). The latest country cells:")
+    print(f"  {'window':<22}{'mkt':<12}{'country':<8}{'orders':>7}{'items':>7}{'gmv':>16} {'cur':<4}{'shops':>6}{'buyers':>7}")
+    for r in [r for r in cells if r["province"] is None and r["category"] is None][:8]:
+        window = f"{r['granularity'].lower()} {r['window_start']:%m-%d %H:%M}"
+        if r["suppressed"]:
+            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}  SUPPRESSED ({r['suppression_reason'].lower()})")
+        else:
+            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}{r['orders']:>7}{r['items_sold']:>7}"
+                  f"{r['gmv']:>16} {r['currency']:<4}{r['distinct_shops']:>6}{r['distinct_buyers']:>7}")
+
     values = personal_values(registry, [(name, rec) for _, (name, rec) in decoded_raw])
     downstream = "\n".join(json.dumps(jsonable(registry.decode(v)[1]), ensure_ascii=False)
                            for t, k, v, _ in records if t in DOWNSTREAM and v)
     found = [v for v in values if v in downstream]
     print(f"\nleak scan: {len(values)} personal values seen in this run's raw events; "
           f"{len(found)} found in downstream topics" + (" -- LEAK" if found else " (none)"))
-    print(f"\nmetrics (served while the run lasted): connectors on port {metrics_port}, redaction worker: "
-          f"see {worker_log}")
-    ok = not found and worker_alive and per_topic.get("redacted.orders", 0) > 0
+    print("\nmetrics endpoints (served while the run lasted):")
+    for label, url in endpoints.items():
+        print(f"  {label:<19} {url}")
+    ok = not found and workers_alive and per_topic.get("redacted.orders", 0) > 0
     print("\nOK" if ok else "\nFAILED: see above")
     return 0 if ok else 1
