@@ -206,6 +206,9 @@ def run_pipeline(args, settings: Settings) -> int:
             time.sleep(2)
         time.sleep(4)  # two more ticks: the windows the last events touched
         records = read_since(settings, since)
+        # the analytics topic as a consumer that upserts by key sees it: from its start, not only this run's versions
+        records = [r for r in records if r[0] != "analytics.aggregates"] + read_since(
+            settings, {tp: 0 for tp in since if tp.topic == "analytics.aggregates"})
         endpoints = {label: f"http://127.0.0.1:{port}/metrics" for label, port in ports.items()}
         return summary(settings, registry, records, raw, endpoints, scrape(ports["privacy worker"]),
                        all(p.poll() is None for p in workers.values()), started)
@@ -295,13 +298,15 @@ def summary(settings, registry, records, raw, endpoints, privacy_metrics, worker
     print(f"\nanalytics.aggregates: {len(latest)} cells (k = {DEMO_K} shops and buyers per cell for this small "
           f"simulated world; {sum(r['suppressed'] for r in latest.values())} suppressed). The latest country cells:")
     print(f"  {'window':<22}{'mkt':<12}{'country':<8}{'orders':>7}{'items':>7}{'gmv':>16} {'cur':<4}{'shops':>6}{'buyers':>7}")
-    for r in [r for r in cells if r["province"] is None and r["category"] is None][:8]:
+    for r in [r for r in cells if r["province"] is None and r["category"] is None and (r["orders"] or r["suppressed"])][:8]:
         window = f"{r['granularity'].lower()} {r['window_start']:%m-%d %H:%M}"
         if r["suppressed"]:
             print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}  SUPPRESSED ({r['suppression_reason'].lower()})")
         else:
-            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}{r['orders']:>7}{r['items_sold']:>7}"
-                  f"{r['gmv']:>16} {r['currency']:<4}{r['distinct_shops']:>6}{r['distinct_buyers']:>7}")
+            v = {k: "-" if r[k] is None else str(r[k]) for k in
+                 ("orders", "items_sold", "gmv", "currency", "distinct_shops", "distinct_buyers")}
+            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}{v['orders']:>7}{v['items_sold']:>7}"
+                  f"{v['gmv']:>16} {v['currency']:<4}{v['distinct_shops']:>6}{v['distinct_buyers']:>7}")
 
     values = personal_values(registry, [(name, rec) for _, (name, rec) in decoded_raw])
     downstream = "\n".join(json.dumps(jsonable(registry.decode(v)[1]), ensure_ascii=False)
