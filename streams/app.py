@@ -59,6 +59,19 @@ def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faus
     )
 
 
+class JsonLogWorker(faust.Worker):
+    """Faust's worker with the pipeline's log format (JSON lines, no payloads) instead of its console format."""
+
+    def __init__(self, *args, json_level: str = "INFO", **kwargs):
+        self.json_level = json_level
+        super().__init__(*args, **kwargs)
+
+    def on_setup_root_logger(self, logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        from pipeline_core.logs import configure
+        configure(self.json_level)
+
+
 def internal_topic(name: str, partitions: int, cleanup: str = "compact") -> Topic:
     return Topic(name, "(faust internal)", AccessClass.INTERNAL, partitions, cleanup, FOREVER, "", "Faust's own topic.")
 

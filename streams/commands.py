@@ -72,7 +72,7 @@ def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args):
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    import faust
+    from .app import JsonLogWorker
 
     from pipeline_core.kafka_io import ensure_topics
     from pipeline_core.lag import start_lag_monitor
@@ -90,7 +90,8 @@ def cmd_worker(args, settings: Settings) -> int:
     stop_lag = start_lag_monitor(settings, metrics, group=group, stage=component, topics=topics)
     print(f"{args.name} worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
     try:
-        faust.Worker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True).execute_from_commandline()
+        JsonLogWorker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True,
+                      json_level=settings.log_level).execute_from_commandline()
     finally:
         stop_lag()
         server.stop()
