@@ -248,7 +248,8 @@ def scaling_body(f, cores: int) -> str:
             + f"\n\nThe same backlog of raw orders published flat out to raw.orders (4 partitions) while the workers "
               "ran, both in the group powersell-redactor (stable, warm) before it; events/s is the CreateTime span of "
               "the redacted records. The aggregation worker was stopped for both runs. The broker and the producer "
-              f"share the {cores} cores with the workers, so two workers cannot double the rate here."
+              f"share the {cores} cores with the workers; one worker leaves part of a core idle (it waits on "
+              "the broker between batches), which a second worker uses.")
             + "".join(f"\n\nOdd: {note}" for note in f.notes if note.startswith("two privacy workers")))
 
 
