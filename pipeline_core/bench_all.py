@@ -249,7 +249,7 @@ def scaling_body(f, cores: int) -> str:
               "ran, both in the group powersell-redactor (stable, warm) before it; events/s is the CreateTime span of "
               "the redacted records. The aggregation worker was stopped for both runs. The broker and the producer "
               f"share the {cores} cores with the workers; one worker leaves part of a core idle (it waits on "
-              "the broker between batches), which a second worker uses.")
+              "the broker between batches), which a second worker uses."
             + "".join(f"\n\nOdd: {note}" for note in f.notes if note.startswith("two privacy workers")))
 
 
