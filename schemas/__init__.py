@@ -38,6 +38,7 @@ PII_KINDS = frozenset({
 FREE_TEXT_KINDS = frozenset({
     "EMAIL", "PHONE", "CARD", "TH_NATIONAL_ID", "VN_CITIZEN_ID", "VN_TAX_CODE", "BANK_ACCOUNT",
     "IP_ADDRESS", "URL", "CHAT_ID",
+    "ADDRESS",  # a street address: house number, street/area markers, postal code (one placeholder)
 })
 
 # How a redacted schema says a raw personal field was transformed. A raw field that

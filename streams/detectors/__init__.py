@@ -23,6 +23,7 @@ from .email import EmailDetector
 from .ip_address import IpAddressDetector
 from .payment_card import PaymentCardDetector
 from .phone import PhoneDetector
+from .street_address import StreetAddressDetector
 from .thai_national_id import ThaiNationalIdDetector
 from .url import UrlDetector
 from .vn_citizen_id import VietnamCitizenIdDetector
@@ -37,6 +38,7 @@ DETECTORS: tuple[Detector, ...] = (
     VietnamCitizenIdDetector(),
     BankAccountDetector(),
     ChatIdDetector(),
+    StreetAddressDetector(),
     PhoneDetector(),
     IpAddressDetector(),
 )

@@ -505,7 +505,7 @@ def test_when_text_has_nothing_personal_then_it_is_returned_unchanged():
 
 def test_when_the_registry_is_read_then_every_kind_is_there_once_with_its_placeholder():
     assert set(KINDS) == {"EMAIL", "PHONE", "CARD", "TH_NATIONAL_ID", "VN_CITIZEN_ID", "VN_TAX_CODE",
-                          "BANK_ACCOUNT", "IP_ADDRESS", "URL", "CHAT_ID"}
+                          "BANK_ACCOUNT", "IP_ADDRESS", "URL", "CHAT_ID", "ADDRESS"}
     assert len(KINDS) == len(DETECTORS)
     assert all(PLACEHOLDERS[kind] == f"[{kind}]" for kind in KINDS)
 
