@@ -159,6 +159,31 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+def maven_resolve(goal: Callable[[Path], list[str]], target: Path, marker: str, timeout: float, what: str) -> Path:
+    """Run a Maven goal (given a scratch folder, it returns the goal's arguments) that copies jars into
+    `target`: into a scratch folder beside it first, renamed into place at the end, so a cache folder
+    exists only complete, and `marker` (a jar in it) says so."""
+    if (target / marker).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+    try:
+        out = _run(["mvn", "-B", "-q", *goal(work), f"-DoutputDirectory={work / 'out'}"], timeout,
+                   f"run Maven to resolve {what}")
+        if out.returncode != 0 or not (work / "out" / marker).is_file():
+            raise BrokerError(
+                f"Maven could not resolve {what} (exit {out.returncode}); check access to Maven Central "
+                f"(proxy settings in ~/.m2/settings.xml). Last Maven output:\n" + _tail(out.stdout + out.stderr, 15))
+        try:
+            (work / "out").rename(target)
+        except OSError as exc:
+            if not (target / marker).is_file():  # fine only if a concurrent resolver finished first
+                raise BrokerError(f"could not move the resolved jars to {target}: {exc}") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 class LocalKafka:
     """The local broker: jars in the cache dir, config, pid, log and storage in the data dir."""
 
@@ -184,27 +209,12 @@ class LocalKafka:
             return self.lib_dir
         version = self.settings.kafka_version
         self.progress(f"resolving Kafka {version} jars from Maven Central (first run only)...")
-        self.lib_dir.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="lib.partial-", dir=self.lib_dir.parent))
-        try:
+
+        def pom(work: Path) -> list[str]:
             (work / "pom.xml").write_text(_POM.format(kafka=version, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION))
-            cmd = ["mvn", "-B", "-q", "-f", str(work / "pom.xml"), "dependency:copy-dependencies",
-                   f"-DoutputDirectory={work / 'lib'}", "-DincludeScope=runtime"]
-            out = _run(cmd, 900, f"run Maven to resolve the Kafka {version} jars")
-            jar = f"kafka_2.13-{version}.jar"
-            if out.returncode != 0 or not (work / "lib" / jar).is_file():
-                raise BrokerError(
-                    f"Maven could not resolve the Kafka {version} jars (exit {out.returncode}); check access "
-                    f"to Maven Central (proxy settings in ~/.m2/settings.xml). Last Maven output:\n"
-                    + _tail(out.stdout + out.stderr, 15))
-            try:
-                (work / "lib").rename(self.lib_dir)
-            except OSError as exc:
-                if not self.jars_cached():  # fine only if a concurrent resolver finished first
-                    raise BrokerError(f"could not move the resolved jars to {self.lib_dir}: {exc}") from None
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        return self.lib_dir
+            return ["-f", str(work / "pom.xml"), "dependency:copy-dependencies", "-DincludeScope=runtime"]
+
+        return maven_resolve(pom, self.lib_dir, f"kafka_2.13-{version}.jar", 900, f"the Kafka {version} jars")
 
     def _alive(self, pid: int) -> bool:
         """Is `pid` our broker? Our own child is asked directly (this also reaps it); others

@@ -15,7 +15,6 @@ parsed into figures; the parsing is pure and unit-tested on captured output.
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 import uuid
 from contextlib import suppress
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import BrokerError
-from .kafka_broker import LocalKafka, _run, _tail, broker_answers, check_tools
+from .kafka_broker import LocalKafka, _run, _tail, broker_answers, check_tools, maven_resolve
 from .settings import Settings
 from .topics import DATA_PARTITIONS
 
@@ -145,21 +144,8 @@ def ensure_tools_jar(settings: Settings, progress: Callable[[str], None] = lambd
         return jar
     version = settings.kafka_version
     progress(f"resolving kafka-tools {version} from Maven Central (first run only)...")
-    jar.parent.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="tools.partial-", dir=jar.parent.parent))
-    try:
-        out = _run(["mvn", "-B", "-q", "dependency:copy", f"-Dartifact=org.apache.kafka:kafka-tools:{version}",
-                    f"-DoutputDirectory={work / 'tools'}"], 600, f"run Maven to resolve kafka-tools {version}")
-        if out.returncode != 0 or not (work / "tools" / jar.name).is_file():
-            raise BrokerError(f"Maven could not resolve kafka-tools {version} (exit {out.returncode}). "
-                              "Last Maven output:\n" + _tail(out.stdout + out.stderr, 15))
-        try:
-            (work / "tools").rename(jar.parent)
-        except OSError as exc:
-            if not jar.is_file():  # fine only if a concurrent resolver finished first
-                raise BrokerError(f"could not move kafka-tools to {jar.parent}: {exc}") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    maven_resolve(lambda work: ["dependency:copy", f"-Dartifact=org.apache.kafka:kafka-tools:{version}"],
+                  jar.parent, jar.name, 600, f"kafka-tools {version}")
     return jar
 
 

@@ -122,7 +122,7 @@ def test_when_maven_copies_the_jar_then_it_lands_in_the_cache_and_is_reused(sett
         (out_dir / f"kafka-tools-{settings.kafka_version}.jar").write_bytes(b"PK")
         return FakeCompleted(0)
 
-    monkeypatch.setattr(kafka_perf, "_run", fake_maven)
+    monkeypatch.setattr("pipeline_core.kafka_broker._run", fake_maven)
     assert ensure_tools_jar(settings) == tools_jar(settings) and tools_jar(settings).is_file()
     assert f"-Dartifact=org.apache.kafka:kafka-tools:{settings.kafka_version}" in calls[0]
     ensure_tools_jar(settings)
@@ -131,7 +131,7 @@ def test_when_maven_copies_the_jar_then_it_lands_in_the_cache_and_is_reused(sett
 
 
 def test_when_maven_fails_then_the_error_says_so_and_nothing_is_cached(settings, monkeypatch):
-    monkeypatch.setattr(kafka_perf, "_run", lambda cmd, timeout, what: FakeCompleted(1, "", "Could not resolve"))
+    monkeypatch.setattr("pipeline_core.kafka_broker._run", lambda cmd, timeout, what: FakeCompleted(1, "", "Could not resolve"))
     with pytest.raises(BrokerError, match="could not resolve kafka-tools"):
         ensure_tools_jar(settings)
     assert not tools_jar(settings).exists() and list(tools_jar(settings).parent.parent.iterdir()) == []
