@@ -20,7 +20,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from .bench_figures import limit_verdict, share_verdict
 from .bench_report import machine, table, write_section
-from .settings import Settings
+from .settings import Settings, free_ports
 
 PARTS = ("broker", "baselines", "pipeline")
 PIPELINE_SHARE = 0.60      # of the faust passthrough's events/s
@@ -42,17 +41,6 @@ def _say(msg: str) -> None:
 
 def _n(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
-
-
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class ScratchBroker:

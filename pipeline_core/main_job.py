@@ -21,20 +21,13 @@ from datetime import timedelta
 
 from .avro_codec import default_registry
 from .kafka_io import AvroPublisher, end_offsets, ensure_topics, read_since
-from .settings import Settings
+from .settings import Settings, free_ports
 from .topics import CATALOG, AccessClass
 
 RAW = ("raw.shops", "raw.products", "raw.orders")
 DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
 WATCHED = RAW + DOWNSTREAM + ("consent.events", "ops.dead-letters", "audience.marketing", "audience.service")
 DEMO_K = 3  # the simulated world is small: cells need 3 shops and 3 buyers here (the worker's default is 10)
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
@@ -135,7 +128,7 @@ def run_pipeline(args, settings: Settings) -> int:
 
         say("[3/5] stream workers (faust-streaming): privacy (consent gate + redaction) and aggregation")
         worker_env = {**os.environ, "POWERSELL_LOG_LEVEL": "WARNING", "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
-        ports = {"connectors": free_port(), "privacy worker": free_port(), "aggregation worker": free_port()}
+        ports = dict(zip(("connectors", "privacy worker", "aggregation worker"), free_ports(3)))
         workers = {}
         for label, argv in (("privacy worker", ["worker", "redaction"]),
                             ("aggregation worker", ["worker", "aggregation", "--k", str(DEMO_K), "--tick-seconds", "2"])):

@@ -97,3 +97,16 @@ class Settings:
             bind_host=env.get("POWERSELL_BIND_HOST", "127.0.0.1").strip() or "127.0.0.1",
             webhook_public_url=(env.get("POWERSELL_WEBHOOK_PUBLIC_URL") or "").strip().rstrip("/") or None,
         )
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports free right now (all held open together, so none repeats)."""
+    import socket
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
