@@ -34,7 +34,8 @@ def _subject_type(subject: str, given: str | None) -> str:
         return "BUYER"
     if ":" in subject and subject.split(":", 1)[0] in PURPOSES["connection"][2]:
         return "SHOP"
-    raise ConfigError(f"cannot tell what kind of subject {subject!r} is; say --subject-type shop|seller_account|buyer")
+    raise ConfigError("cannot tell what kind of subject this is (not marketplace:shop_id, not ps_...); "
+                      "say --subject-type shop|seller_account|buyer")  # the value is not repeated: it may be an e-mail
 
 
 def change_record(args) -> tuple[str, dict]:
