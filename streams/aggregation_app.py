@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from datetime import datetime, timezone
 
 import faust
-from faust.streams import _current_event
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -29,7 +27,7 @@ from pipeline_core.settings import Settings
 
 from .aggregation import AddOutcome, AggregationError, Aggregator, suppression_counts
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
-from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
+from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic, table_writes_follow
 from .redaction_stage import StageMetrics
 
 log = logging.getLogger(__name__)
@@ -111,7 +109,7 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
                     metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
                 metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
                 metrics.last_processed.labels(stage=STAGE).set(time.time())
-            _current_event.set(weakref.ref(events[-1]))  # table writes go to the input's single partition
+            table_writes_follow(events[-1])  # the input's single partition
             for key, value in aggregator.changes().items():
                 if value is None:
                     state.pop(key, None)

@@ -72,6 +72,12 @@ class JsonLogWorker(faust.Worker):
         configure(self.json_level)
 
 
+def table_writes_follow(event) -> None:
+    """Make `event` Faust's current event. Faust writes a table change to the changelog partition of the
+    current event, which it sets per event in `stream.events()` but not inside a `take_events` batch."""
+    _current_event.set(weakref.ref(event))
+
+
 def internal_topic(name: str, partitions: int, cleanup: str = "compact") -> Topic:
     return Topic(name, "(faust internal)", AccessClass.INTERNAL, partitions, cleanup, FOREVER, "", "Faust's own topic.")
 
@@ -138,7 +144,10 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 highwater = app.consumer.highwater(TP(CONSENT_TOPIC, p))
             except Exception:  # not assigned here yet (mid-rebalance)
                 highwater = None
-            (unknown.append(p) if highwater is None else known.__setitem__(p, highwater))
+            if highwater is None:
+                unknown.append(p)
+            else:
+                known[p] = highwater
         if unknown:
             ends = await app.consumer.highwaters(*[TP(CONSENT_TOPIC, p) for p in unknown])
             known.update({tp.partition: offset for tp, offset in ends.items()})
@@ -177,7 +186,7 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
         async for events in stream.take_events(500, within=0.005):
             await barrier.wait(e.message.partition for e in events)
             for event in events:
-                _current_event.set(weakref.ref(event))  # table writes go to this event's changelog partition
+                table_writes_follow(event)
                 message = event.message
                 outcome = stage.process(message.topic, message.partition, message.offset, message.key, message.value)
                 if isinstance(outcome, Redacted):
