@@ -114,7 +114,7 @@ def _canary(kind: str):
         "phone": f"+84 9{n} 765 43{n}", "fax": f"fax canary {n}", "postal_address": f"{n} Đường Canary {n}",
         "location_region": f"Canaryregion{n}", "postal_code": f"PC-CANARY-{n}", "url": f"https://canary{n}.example",
         "card_number": f"CANARY-CARD-{n}".encode(), "card_last4": "4242", "tax_id": f"canary-tax-{n}",
-        "customer_id": f"canary-buyer-{n}", "ip_address": f"203.0.113.{n}",
+        "customer_id": f"canary-buyer-{n}", "ip_address": f"203.0.113.{n}", "tracking_id": f"CANARYTRACK{n}VN",
         "free_text": f"Canary{n} gọi 0987 654 {n}1, mail canary{n}@mail.invalid",
         "none": f"Đồ gia dụng {n}",
     }[kind]
