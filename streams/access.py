@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pipeline_core.errors import PipelineError
-from streams.keystore import KeyDestroyed, KeyStore, KeyStoreError
+from pipeline_core.keystore import KeyDestroyed, KeyStore, KeyStoreError
 
 __all__ = ["AUDIT_TOPIC", "MIN_REASON_LENGTH", "AccessError", "AuditFailed", "AuditLog", "KafkaAuditLog",
            "MemoryAuditLog", "ReasonRequired", "audit_record", "check_reason", "decrypt_field"]

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, MutableMapping
 
 from streams.consent import MARKETING, ConsentBook, Decision
-from streams.keystore import KeyStore
+from pipeline_core.keystore import KeyStore
 
 MARKETING_TOPIC = "audience.marketing"
 SERVICE_TOPIC = "audience.service"

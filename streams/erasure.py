@@ -34,7 +34,7 @@ from pipeline_core.errors import PipelineError
 from pipeline_core.settings import Settings
 from pipeline_core.topics import topic
 
-from .keystore import KeyStore
+from pipeline_core.keystore import KeyStore
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pipeline_core.settings import Settings
 
 from .erasure import (HANDLED_HEADER, RECEIPTS_TOPIC, REQUESTS_TOPIC, PSEUDONYM_NAMESPACE, Eraser,
                       ErasureError, InvalidErasureRequest, KafkaCompactedLog, SubjectKeys, guess_subject_type)
-from .keystore import KeyStore
+from pipeline_core.keystore import KeyStore
 
 SUBJECT_TYPE_NAMES = {"shop": "SHOP", "seller_account": "SELLER_ACCOUNT", "buyer": "BUYER"}
 

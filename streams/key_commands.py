@@ -17,7 +17,7 @@ from typing import Any
 from pipeline_core.errors import ConfigError
 from pipeline_core.settings import Settings
 from streams.access import AccessError, KafkaAuditLog, check_reason, decrypt_field
-from streams.keystore import KeyDestroyed, KeyStoreError, LocalKeyStore
+from pipeline_core.keystore import KeyDestroyed, KeyStoreError, LocalKeyStore
 
 __all__ = ["AUDIENCE_TOPICS", "PROTECTED_FIELDS", "SubjectErased", "SubjectNotFound", "add_commands", "keystore_dir",
            "keystore_status", "latest_record", "open_keystore"]

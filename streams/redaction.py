@@ -25,7 +25,7 @@ from typing import Any, Iterator, Mapping
 from pipeline_core.errors import ConfigError, PipelineError
 from pipeline_core.topics import shop_key
 from streams.actions import Action, ActionContext, ActionError, PseudonymAction, Scanner
-from streams.keystore import KeyStore, LocalKeyStore, SecretKey
+from pipeline_core.keystore import KeyStore, LocalKeyStore, SecretKey
 from streams.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 
 __all__ = ["GENERATED", "SOURCES", "RedactionError", "Redactor", "compile_plans", "default_scanner", "load_pseudonym_key",

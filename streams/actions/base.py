@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 from pipeline_core.errors import PipelineError
 
 if TYPE_CHECKING:
-    from streams.keystore import KeyStore, SecretKey
+    from pipeline_core.keystore import KeyStore, SecretKey
 
 # A free-text scanner: the text with detected personal data replaced, and counts by kind.
 Scanner = Callable[[str], "tuple[str, Counter[str]]"]

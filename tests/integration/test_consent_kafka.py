@@ -21,7 +21,7 @@ from pipeline_core.sample_events import sample_events
 from pipeline_core.settings import Settings
 from pipeline_core.topics import CATALOG, shop_key, topic
 from schemas import event_id
-from streams.keystore import KeyDestroyed
+from pipeline_core.keystore import KeyDestroyed
 from tests.consent_helpers import LONG_AGO, change
 from tests.integration.connector_rig import end_offsets, wait_for
 

@@ -18,7 +18,7 @@ from pipeline_core import cli
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.kafka_io import AvroPublisher, end_offsets, read_since
 from streams.key_commands import add_commands
-from streams.keystore import LocalKeyStore
+from pipeline_core.keystore import LocalKeyStore
 
 pytestmark = pytest.mark.kafka
 

@@ -21,7 +21,7 @@ from pipeline_core.topics import topic
 from streams.actions.pseudonym import pseudonymise
 from streams.erasure import HANDLED_HEADER, PSEUDONYM_NAMESPACE, RECEIPTS_TOPIC, REQUESTS_TOPIC, KafkaCompactedLog, \
     SubjectKeys
-from streams.keystore import KeyDestroyed, LocalKeyStore
+from pipeline_core.keystore import KeyDestroyed, LocalKeyStore
 
 pytestmark = pytest.mark.kafka
 

@@ -10,7 +10,7 @@ import pytest
 from pipeline_core.avro_codec import default_registry
 from streams.access import (AccessError, AuditFailed, AuditLog, KafkaAuditLog, MemoryAuditLog, ReasonRequired,
                             decrypt_field)
-from streams.keystore import CannotDecrypt, KeyDestroyed, LocalKeyStore
+from pipeline_core.keystore import CannotDecrypt, KeyDestroyed, LocalKeyStore
 
 SUBJECT = "shopee:220145871"
 PLAIN = b"lan.nguyen.shop@gmail.com"

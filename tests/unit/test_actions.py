@@ -11,7 +11,7 @@ import pytest
 from schemas import TRANSFORMS
 from streams.actions import (ACTIONS, ActionConfigError, ActionContext, ActionError, DropAction, EncryptAction,
                              GeneraliseAction, KeepAction, MaskAction, PseudonymAction, ScanAction, pseudonymise)
-from streams.keystore import LocalKeyStore, SecretKey
+from pipeline_core.keystore import LocalKeyStore, SecretKey
 
 KEY = SecretKey(bytes(range(32)))
 CTX = ActionContext(pseudonym_key=KEY, marketplace="SHOPEE")

@@ -18,7 +18,7 @@ from pipeline_core.topics import shop_key
 from streams.audiences import MARKETING_TOPIC, SERVICE_TOPIC, Audiences
 from streams.consent import MARKETING, SHARING, ConsentBook
 from streams.consent_barrier import ConsentBarrier
-from streams.keystore import LocalKeyStore, SecretKey
+from pipeline_core.keystore import LocalKeyStore, SecretKey
 from streams.policy import load_policy
 from streams.redaction import Redactor
 from streams.redaction_stage import Filtered, Redacted, RedactionStage, StageMetrics

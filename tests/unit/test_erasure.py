@@ -17,7 +17,7 @@ from streams import erasure_commands
 from streams.erasure import (RECEIPT_SCHEMA, REQUEST_SCHEMA, TOPICS_BY_SUBJECT_TYPE, CompactedLog, Eraser,
                              ErasureIncomplete, InvalidErasureRequest, KeyMatch, SubjectKeys, already_handled,
                              guess_subject_type)
-from streams.keystore import KeyDestroyed, LocalKeyStore
+from pipeline_core.keystore import KeyDestroyed, LocalKeyStore
 
 SHOP = "shopee:220145871"
 OTHER_SHOP = "shopee:2201458710"  # SHOP is a prefix of its id

@@ -14,7 +14,7 @@ from pipeline_core.settings import Settings
 from streams import key_commands
 from streams.access import MemoryAuditLog, ReasonRequired
 from streams.key_commands import (SubjectErased, add_commands, keystore_dir, latest_record, open_keystore)
-from streams.keystore import KeyStoreError, LocalKeyStore
+from pipeline_core.keystore import KeyStoreError, LocalKeyStore
 
 PLAIN = b"lan.nguyen.shop@gmail.com"
 SUBJECTS = ("shopee:220145871", "lazada:100042", "tiktok_shop:7495")

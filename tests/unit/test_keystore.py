@@ -11,8 +11,8 @@ import struct
 
 import pytest
 
-from streams import keystore as keystore_module
-from streams.keystore import (FORMAT_VERSION, CannotDecrypt, KeyDestroyed, KeyStoreError, LocalKeyStore,
+from pipeline_core import keystore as keystore_module
+from pipeline_core.keystore import (FORMAT_VERSION, CannotDecrypt, KeyDestroyed, KeyStoreError, LocalKeyStore,
                               MasterKeyring, SecretKey)
 
 PLAIN = b"lan.nguyen.shop@gmail.com"

@@ -23,7 +23,7 @@ from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import topic
 from streams import redaction as redaction_module
 from streams.actions import pseudonymise
-from streams.keystore import KeyDestroyed, LocalKeyStore, SecretKey
+from pipeline_core.keystore import KeyDestroyed, LocalKeyStore, SecretKey
 from streams.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from streams.redaction import RedactionError, Redactor, load_pseudonym_key, redacted_name
 

@@ -10,7 +10,7 @@ import pytest
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.metrics import PipelineMetrics
 from pipeline_core.sample_events import sample_events
-from streams.keystore import SecretKey
+from pipeline_core.keystore import SecretKey
 from streams.policy import load_policy
 from streams.redaction import Redactor
 from streams.consent import ConsentBook
