@@ -14,7 +14,6 @@ PolicyError: fail closed. At run time the raw record is only read, never changed
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 from collections import Counter
@@ -22,7 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from pipeline_core.errors import ConfigError, PipelineError
+from pipeline_core.errors import PipelineError
+from pipeline_core.pseudonyms import load_pseudonym_key
 from pipeline_core.topics import shop_key
 from streams.actions import Action, ActionContext, ActionError, PseudonymAction, Scanner
 from pipeline_core.keystore import KeyStore, LocalKeyStore, SecretKey
@@ -121,6 +121,8 @@ class _Schema:
         nullable = False
         if isinstance(type_, list):
             branches = [b for b in type_ if b != "null"]
+            if branches == ["string", "bytes"]:  # a sealed field: the worker opens it to text before redaction
+                branches = ["string"]
             if len(branches) != 1:
                 raise PolicyError(f"{where}: unions of several types cannot be redacted field by field")
             nullable, type_ = len(branches) < len(type_), branches[0]
@@ -243,32 +245,6 @@ def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
             yield from _values(item, path)
     elif isinstance(node, dict):
         yield from _values(node.get(path[0]), path[1:])
-
-
-def load_pseudonym_key(env: Mapping[str, str] | None = None) -> SecretKey | None:
-    """The pseudonym key from $POWERSELL_PSEUDONYM_KEY (hex or base64) or from the file named by
-    $POWERSELL_PSEUDONYM_KEY_FILE, at least 32 bytes; None if neither is set. Never printed."""
-    env = os.environ if env is None else env
-    name = "POWERSELL_PSEUDONYM_KEY"
-    if env.get(name):
-        raw = env[name].strip()
-        try:
-            value = bytes.fromhex(raw) if re.fullmatch(r"(?:[0-9a-fA-F]{2}){32,}", raw) \
-                else base64.b64decode(raw, validate=True)
-        except ValueError:
-            raise ConfigError(f"{name} must be hex or base64") from None
-    elif env.get(f"{name}_FILE"):
-        path = Path(env[f"{name}_FILE"]).expanduser()
-        try:
-            value = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{name}_FILE {path} cannot be read: {type(exc).__name__}") from None
-    else:
-        return None
-    try:
-        return SecretKey(value)
-    except ValueError:
-        raise ConfigError(f"{name} must hold at least 32 bytes of key, got {len(value)}") from None
 
 
 class Redactor:

@@ -9,22 +9,15 @@ that are only unique within one marketplace ("scope": "marketplace") do not merg
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline_core.pseudonyms import PREFIX, pseudonymise  # noqa: F401 (re-exported)
+
 from .base import Action, ActionContext, ActionError
 
-PREFIX = "ps_"
 SCOPES = ("global", "marketplace")
 NORMALISERS = {"none": lambda s: s, "strip": str.strip, "casefold": lambda s: s.strip().casefold()}
-
-
-def pseudonymise(key: bytes, namespace: str, scope: str, value: str, length: int = 32) -> str:
-    """The pseudonym of value; scope is "" for global ids, else the marketplace (upper case)."""
-    message = "\x1f".join((namespace, scope, value)).encode("utf-8")
-    return PREFIX + hmac.new(key, message, hashlib.sha256).hexdigest()[:length]
 
 
 @dataclass(frozen=True)
