@@ -1,5 +1,6 @@
 """Wiring one marketplace's connector from settings: HTTP client, retry policy, card
-vault, token store, checkpoints, consent gate, publisher and metrics."""
+vault, record sealer (the key store and the pseudonym key), token store, checkpoints,
+consent gate, publisher and metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from pipeline_core.avro_codec import default_registry
 from pipeline_core.kafka_io import AvroPublisher
+from pipeline_core.keystore import open_keystore
+from pipeline_core.pseudonyms import pipeline_pseudonym_key
+from pipeline_core.sealing import RecordSealer
 from pipeline_core.settings import Settings
 
 from . import api_class
@@ -40,8 +45,10 @@ def build_connector(settings: Settings, market: MarketplaceConfig, sync: SyncCon
     holder: dict = {}
     client = ApiClient(market.name, http, metrics=metrics,
                        on_bad_payload=lambda bad: holder["syncer"].dead_letter(bad, None))
-    api = api_class(market.name)(market.base_url, market.credentials, client, seal_card=vault.seal)
+    api = api_class(market.name)(market.base_url, market.credentials, client, seal_card=vault.seal,
+                                 **market.api_options)
+    sealer = RecordSealer(open_keystore(settings), pipeline_pseudonym_key(settings.data_dir), default_registry())
     syncer = ShopSyncer(api, tokens, CheckpointStore(settings, publisher), ConnectionConsent(settings), publisher,
-                        metrics, lookback=sync.lookback, full_sync_days=sync.full_sync_days)
+                        metrics, sealer=sealer, lookback=sync.lookback, full_sync_days=sync.full_sync_days)
     holder["syncer"] = syncer
     return Connector(syncer, http)

@@ -1,7 +1,12 @@
 """The sync loop shared by every marketplace: consent first (R1), then for each stream
 a full sync (first time) or an incremental one from the checkpoint minus a lookback,
 in windows no larger than the platform allows; events are published, and the cursor
-moves only after the broker acknowledged them. Bad records become dead letters."""
+moves only after the broker acknowledged them. Bad records become dead letters.
+
+Every event is sealed on its way out (`_publish`, the only way to a raw topic): each field
+the raw schema marks "encrypted" becomes ciphertext under the shop's or the buyer's data key,
+so the raw topics hold no personal data in clear. A dead letter's original body is sealed
+under the shop's key; with no shop to attribute it to, it is withheld."""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS, dead_letter_record
+from pipeline_core.errors import PipelineError
 from pipeline_core.kafka_io import AvroPublisher
+from pipeline_core.sealing import RecordSealer
+from pipeline_core.topics import shop_key, topic
 
 from .base import ApiFailed, BadPayload, DeadPayload, Item, MarketplaceApi, RawEvent, ShopSession, Stream, \
     TimeWindow, TokenExpired
@@ -49,19 +57,31 @@ def windows(start: datetime, end: datetime, max_seconds: int) -> Iterable[TimeWi
 class ShopSyncer:
     def __init__(self, api: MarketplaceApi, tokens: TokenStore, checkpoints: CheckpointStore,
                  consent: ConnectionConsent, publisher: AvroPublisher, metrics: ConnectorMetrics, *,
-                 lookback: timedelta = timedelta(minutes=10), full_sync_days: int = 60,
+                 sealer: RecordSealer, lookback: timedelta = timedelta(minutes=10), full_sync_days: int = 60,
                  refresh_margin: float = 300.0, clock: Callable[[], float] = time.time):
         self.api, self.tokens, self.checkpoints = api, tokens, checkpoints
-        self.consent, self.publisher, self.metrics = consent, publisher, metrics
+        self.consent, self.publisher, self.metrics, self.sealer = consent, publisher, metrics, sealer
+        self._shop: str | None = None  # the shop being synced: whose key seals a dead letter's body
         self.lookback, self.full_sync_days, self.refresh_margin, self.clock = lookback, full_sync_days, refresh_margin, clock
         self.stage = "connector"
 
     # ---------------------------------------------------------------- publishing
+    def _sealed_body(self, body: bytes, shop_id: str | None) -> bytes | None:
+        """The body sealed under the shop's key (erasing the shop makes it unreadable); None when no
+        shop is known or sealing fails: a body that could hold personal data never goes out in clear."""
+        if not body or shop_id is None:
+            return None
+        try:
+            return self.sealer.keystore.seal(shop_key(self.api.name, shop_id), scrub_card_numbers(body))
+        except PipelineError as exc:
+            log.warning("dead letter body of %s withheld: %s", self.api.name, type(exc).__name__)
+            return None
+
     def dead_letter(self, bad: DeadPayload | BadPayload, report: SyncReport | None) -> None:
         reason = bad.reason
         record = dead_letter_record(stage=f"{self.stage}.{self.api.name}", reason=reason,
                                     message=str(bad) if isinstance(bad, BadPayload) else bad.message,
-                                    original_value=scrub_card_numbers(bad.body))
+                                    original_value=self._sealed_body(bad.body, report.shop_id if report else self._shop))
         self.publisher.send(DEAD_LETTERS, None, record)
         self.metrics.dead_letters.labels(stage=self.stage, reason=reason).inc()
         if report is not None:
@@ -71,7 +91,12 @@ class ShopSyncer:
         futures = []
         for item in items:
             if isinstance(item, RawEvent):
-                futures.append(self.publisher.send(item.stream.topic, item.key, item.record))
+                try:
+                    sealed = self.sealer.seal(topic(item.stream.topic).value_schema, item.record)
+                except PipelineError as exc:  # key store unreadable, a value of the wrong type: never publish in clear
+                    self.dead_letter(DeadPayload(item.stream, "sealing_failed", f"cannot seal: {exc}", b""), report)
+                    continue
+                futures.append(self.publisher.send(item.stream.topic, item.key, sealed))
                 report.published[item.stream.value] = report.published.get(item.stream.value, 0) + 1
                 self.metrics.records.labels(marketplace=self.api.name, topic=item.stream.topic).inc()
             else:
@@ -115,6 +140,13 @@ class ShopSyncer:
         self.metrics.token_refreshes.labels(marketplace=self.api.name, outcome="ok").inc()
 
     def sync_shop(self, shop_id: str) -> SyncReport:
+        self._shop = shop_id
+        try:
+            return self._sync_shop(shop_id)
+        finally:
+            self._shop = None
+
+    def _sync_shop(self, shop_id: str) -> SyncReport:
         report = SyncReport(shop_id)
         now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
         if not self.consent.is_active(self.api.name, shop_id, now):

@@ -42,10 +42,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pipeline_core.errors import PipelineError
 
-__all__ = ["FORMAT_VERSION", "CannotDecrypt", "KeyDestroyed", "KeyStore", "KeyStoreError", "LocalKeyStore",
-           "MasterKeyring", "SecretKey", "parse_header"]
+__all__ = ["FORMAT_VERSION", "KEYSTORE_ENV", "CannotDecrypt", "KeyDestroyed", "KeyStore", "KeyStoreError",
+           "LocalKeyStore", "MasterKeyring", "SecretKey", "keystore_dir", "open_keystore", "parse_header"]
 
 FORMAT_VERSION = 2
+KEYSTORE_ENV = "POWERSELL_KEYSTORE_DIR"
 NONCE_SIZE = 12
 KEY_SIZE = 32
 
@@ -409,3 +410,26 @@ class LocalKeyStore(KeyStore):
             self._write({**self._data, "keys": keys})
             self.master.retire({new})
             return new
+
+
+# ---------------------------------------------------------------- where the keys live
+def keystore_dir(settings: Any, env: dict[str, str] | None = None) -> Path:
+    """$POWERSELL_KEYSTORE_DIR, else DATA_DIR/keys/keystore."""
+    env = os.environ if env is None else env
+    raw = (env.get(KEYSTORE_ENV) or "").strip()
+    return Path(raw).expanduser().resolve() if raw else settings.data_dir / "keys" / "keystore"
+
+
+def open_keystore(settings: Any, *, create: bool = True) -> LocalKeyStore:
+    """The pipeline's key store: the one place that says where it lives, so the connectors (which seal),
+    the privacy worker (which opens), erasure and decryption all see the same data keys. create=False:
+    an error instead of a new, empty store (and a new master key that opens nothing) when there is none."""
+    folder = keystore_dir(settings)
+    if not (folder / "master-keys.json").exists():
+        if not create:
+            raise KeyStoreError(f"no key store in {folder}: it is made by the first process that encrypts "
+                                f"(a connector or the privacy worker); set {KEYSTORE_ENV} if it lives elsewhere")
+        if not folder.exists():  # a folder we make is for the pipeline's own user only (umask aside)
+            folder.mkdir(parents=True, mode=0o700)
+            folder.chmod(0o700)
+    return LocalKeyStore.in_dir(folder)

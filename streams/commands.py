@@ -33,6 +33,14 @@ def build_redactor(settings: Settings):
     return Redactor.from_env(default_registry(), env, scanner=default_scanner())
 
 
+def record_sealer(settings: Settings):
+    """Opens the raw records' sealed fields: the connectors' key store and pseudonym key."""
+    from pipeline_core.keystore import open_keystore
+    from pipeline_core.pseudonyms import pipeline_pseudonym_key
+    from pipeline_core.sealing import RecordSealer
+    return RecordSealer(open_keystore(settings), pipeline_pseudonym_key(settings.data_dir), default_registry())
+
+
 def _privacy_app(settings: Settings, metrics: PipelineMetrics):
     from pipeline_core.kafka_io import AvroPublisher
 
@@ -47,7 +55,8 @@ def _privacy_app(settings: Settings, metrics: PipelineMetrics):
 
     redactor, book = build_redactor(settings), ConsentBook()
     audiences = Audiences(open_keystore(settings), book, {}, redactor.policy.version)
-    stage = RedactionStage(redactor, default_registry(), StageMetrics(metrics), book, audiences, load_partners())
+    stage = RedactionStage(redactor, default_registry(), StageMetrics(metrics), book, audiences, load_partners(),
+                           sealer=record_sealer(settings))
     publisher = AvroPublisher(settings, client_id="powersell-eraser")
     eraser = build_eraser(settings, publisher, KafkaCompactedLog(settings, producer=publisher.producer))
     return build_app(settings, stage, eraser=eraser), APP_ID, ("raw.shops", "raw.products", "raw.orders")

@@ -11,18 +11,16 @@ import binascii
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from pipeline_core.errors import ConfigError
 from pipeline_core.settings import Settings
 from streams.access import AccessError, KafkaAuditLog, check_reason, decrypt_field
-from pipeline_core.keystore import KeyDestroyed, KeyStoreError, LocalKeyStore
+from pipeline_core.keystore import KEYSTORE_ENV, KeyDestroyed, LocalKeyStore, keystore_dir, open_keystore
 
 __all__ = ["AUDIENCE_TOPICS", "PROTECTED_FIELDS", "SubjectErased", "SubjectNotFound", "add_commands", "keystore_dir",
            "keystore_status", "latest_record", "open_keystore"]
 
-KEYSTORE_ENV = "POWERSELL_KEYSTORE_DIR"
 AUDIENCE_TOPICS = ("audience.marketing", "audience.service")
 PROTECTED_FIELDS = ("email_ciphertext", "phone_ciphertext")
 AUDIENCE_SCHEMA = "com.powersell.pipeline.audience.AudienceMember"
@@ -36,28 +34,7 @@ class SubjectErased(AccessError):
     """The subject's data key was destroyed."""
 
 
-# ---------------------------------------------------------------- where the keys live
-def keystore_dir(settings: Settings, env: dict[str, str] | None = None) -> Path:
-    """$POWERSELL_KEYSTORE_DIR, else DATA_DIR/keys/keystore."""
-    env = os.environ if env is None else env
-    raw = (env.get(KEYSTORE_ENV) or "").strip()
-    return Path(raw).expanduser().resolve() if raw else settings.data_dir / "keys" / "keystore"
-
-
-def open_keystore(settings: Settings, *, create: bool = True) -> LocalKeyStore:
-    """The pipeline's key store. create=False: an error instead of a new, empty store (and a new master
-    key that opens nothing) when the folder has none, e.g. for commands that only read or rotate."""
-    folder = keystore_dir(settings)
-    if not (folder / "master-keys.json").exists():
-        if not create:
-            raise KeyStoreError(f"no key store in {folder}: it is made by the first process that encrypts "
-                                f"(the redaction worker); set {KEYSTORE_ENV} if it lives elsewhere")
-        if not folder.exists():  # a folder we make is for the pipeline's own user only (umask aside)
-            folder.mkdir(parents=True, mode=0o700)
-            folder.chmod(0o700)
-    return LocalKeyStore.in_dir(folder)
-
-
+# ---------------------------------------------------------------- the store
 def keystore_status(store: LocalKeyStore) -> dict[str, Any]:
     """Counts and versions only: no subject ids, no key ids, no key material."""
     data = json.loads(store.path.read_text(encoding="utf-8")) if store.path.exists() else {"keys": {}, "destroyed": {}}

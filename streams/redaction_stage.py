@@ -6,7 +6,12 @@ filtered or dead-lettered (records_consumed = produced + filtered + dead_lettere
 
 The connection gate (R1) runs before redaction and at the event's own time: a shop's
 event passes only if its connection consent for that marketplace was granted and not
-withdrawn or expired at the event's time. Deny by default."""
+withdrawn or expired at the event's time. Deny by default.
+
+Then the record's sealed personal fields are opened, in memory only, for redaction (the
+connectors seal them under the shop's or the buyer's data key). A record whose key was
+destroyed belongs to an erased subject: it is filtered with reason subject_erased (and
+counted), never redacted and never dead-lettered (its bytes are unreadable anyway)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from pipeline_core.avro_codec import SchemaRegistry
 from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError, SchemaError
 from pipeline_core.metrics import PipelineMetrics
+from pipeline_core.sealing import RecordSealer, SealingError, SubjectErased
 from pipeline_core.topics import shop_key, topic
 
 from .audiences import AUDIENCE_NAME, Audiences
@@ -40,7 +46,7 @@ class Redacted:
 
 @dataclass(frozen=True)
 class Filtered:
-    reason: str           # no_consent, consent_withdrawn, consent_expired
+    reason: str           # no_consent, consent_withdrawn, consent_expired, subject_erased
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,10 @@ class StageMetrics:
 
 class RedactionStage:
     def __init__(self, redactor: Redactor, registry: SchemaRegistry, metrics: StageMetrics, consent: ConsentBook,
-                 audiences: Audiences | None = None, partners: tuple[Partner, ...] = ()):
-        self.redactor, self.registry, self.metrics = redactor, registry, metrics
+                 audiences: Audiences | None = None, partners: tuple[Partner, ...] = (),
+                 sealer: RecordSealer | None = None):
+        """sealer opens the sealed fields; without one, only records written before sealing (plaintext) redact."""
+        self.redactor, self.registry, self.metrics, self.sealer = redactor, registry, metrics, sealer
         self.consent, self.audiences, self.partners = consent, audiences, partners
         self._expected = {name: topic(name).value_schema for name in OUTPUTS}
 
@@ -116,6 +124,13 @@ class RedactionStage:
         self.metrics.decided(decision.purpose, decision.outcome)
         if not decision.allowed:
             return Filtered(decision.reason)
+        if self.sealer is not None:
+            try:
+                record = self.sealer.open(name, record)
+            except SubjectErased:
+                return Filtered("subject_erased")
+            except SealingError as exc:  # names the field, never a value
+                return dead("cannot_decrypt", str(exc))
         try:
             out_name, redacted, kinds = self.redactor.redact(name, record)
             out = self.registry.encode(out_name, redacted)

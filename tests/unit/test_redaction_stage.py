@@ -119,3 +119,51 @@ def test_when_redaction_itself_fails_then_one_record_is_dead_lettered_and_no_val
     out = stage.process(topic_name, 0, 7, key.encode(), registry.encode(topic_schema(topic_name), record))
     assert isinstance(out, DeadLettered) and out.reason == "redaction_failed"
     assert record["recipient"]["name"] not in out.record["error_message"]
+
+
+# ---------------------------------------------------------------- sealed records (schema v2)
+@pytest.fixture
+def sealed_stage(tmp_path):
+    from pipeline_core.keystore import LocalKeyStore
+    from pipeline_core.sealing import RecordSealer
+    registry = default_registry()
+    sealer = RecordSealer(LocalKeyStore.in_dir(tmp_path / "keys"), KEY, registry)
+    the_stage = RedactionStage(Redactor(load_policy(), registry, pseudonym_key=KEY, scanner=scanner), registry,
+                               StageMetrics(PipelineMetrics()), granted_book(sample_events()), sealer=sealer)
+    return the_stage, sealer
+
+
+def test_when_records_are_sealed_then_the_stage_opens_them_and_redacts_as_from_plaintext(stage, sealed_stage):
+    sealed, sealer = sealed_stage
+    registry = default_registry()
+    for offset, (topic, key, record) in enumerate(sample_events()):
+        name = topic_schema(topic)
+        plain_out = stage.process(topic, 0, offset, key.encode(), registry.encode(name, record))
+        sealed_out = sealed.process(topic, 0, offset, key.encode(), registry.encode(name, sealer.seal(name, record)))
+        assert isinstance(sealed_out, Redacted), sealed_out
+        assert registry.decode(sealed_out.value)[1] == registry.decode(plain_out.value)[1]
+        assert sealed_out.kinds == plain_out.kinds
+
+
+def test_when_a_subject_was_erased_then_its_records_are_filtered_as_subject_erased_and_counted(sealed_stage):
+    from streams.redaction_stage import Filtered
+    the_stage, sealer = sealed_stage
+    registry = default_registry()
+    orders = [(key, record) for topic, key, record in sample_events() if topic == "raw.orders"]
+    values = [registry.encode(topic_schema("raw.orders"), sealer.seal(topic_schema("raw.orders"), r)) for _, r in orders]
+    erased = sealer.subjects(topic_schema("raw.orders"), orders[0][1])["buyer"]
+    assert sealer.keystore.destroy(erased)
+    out = [the_stage.process("raw.orders", 0, i, k.encode(), v) for i, ((k, _), v) in enumerate(zip(orders, values))]
+    assert out[0] == Filtered("subject_erased")
+    assert all(isinstance(o, Redacted) for o in out[1:])
+    assert counter(the_stage, "powersell_records_filtered_total", stage="redactor", reason="subject_erased") == 1
+
+
+def test_when_a_sealed_field_holds_garbage_then_the_record_is_dead_lettered_as_cannot_decrypt(sealed_stage):
+    the_stage, sealer = sealed_stage
+    registry = default_registry()
+    topic, key, record = next(e for e in sample_events() if e[0] == "raw.shops")
+    sealed = {**sealer.seal(topic_schema(topic), record), "shop_name": b"\x02\x03abc" + b"\x00" * 40}
+    out = the_stage.process(topic, 0, 7, key.encode(), registry.encode(topic_schema(topic), sealed))
+    assert isinstance(out, DeadLettered) and out.reason == "cannot_decrypt"
+    assert "shop_name" in out.record["error_message"]
