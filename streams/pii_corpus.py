@@ -4,18 +4,26 @@
 the fields the pipeline scans: product titles and descriptions, buyer notes, chat and
 address lines. About half carry personal data, labelled with its kind and exact substring;
 the other half carry only look-alikes that must survive redaction (order numbers, SKUs,
-EAN-13 barcodes, tracking numbers, listing ids, prices, dates, times, sizes, model numbers,
-product links, versions, postal codes), which are labelled too. Values follow the real
-formats (allocated phone ranges, issuer prefixes, province codes, checksums) and vary the
-way people write them: separators, brackets, full-width and Thai digits, Thai with no
-spaces, Vietnamese without accents or typed with combining accents. Names and postal
-addresses appear but are not labelled: no detector covers them.
+EAN-13 barcodes, listing ids, prices, dates, times, sizes, model numbers, product links,
+versions, postal codes; and, from streams.pii_corpus_people, shops, brands, places and
+streets named like people, kinship words used as pronouns, Thai words that begin like a
+title, hashtags), which are labelled too. Values follow the real formats (allocated phone
+ranges, issuer prefixes, province codes, checksums) and vary the way people write them:
+separators, brackets, full-width and Thai digits, Thai with no spaces, Vietnamese without
+accents, in lower case or typed with combining accents. People's names, the household part
+of street addresses, social handles, phone numbers outside the numbering plan after a
+contact word, and parcel tracking numbers are labelled NAME, ADDRESS, HANDLE, PHONE and
+TRACKING_NUMBER (streams.pii_corpus_people says how they are written).
+
+The committed file is generate(SEED); `bench redaction` measures on UNSEEN_SEEDS, which no
+one tuned a detector on.
 
 `evaluate(lines)` runs the detectors and reports recall per kind, the share of look-alikes
 kept intact, and lines per second.
 
     python -m streams.pii_corpus            # evaluate the committed corpus
     python -m streams.pii_corpus --write    # regenerate tests/data/pii_corpus.jsonl first
+    python -m streams.pii_corpus --unseen   # evaluate generate(seed) for every seed of UNSEEN_SEEDS
 """
 
 from __future__ import annotations
@@ -35,9 +43,14 @@ from stdnum import ean, luhn
 from stdnum.th import pin
 from stdnum.vn import mst
 
+from streams.pii_corpus_people import (PEOPLE_KEEP_PHRASES, PEOPLE_KIND_WEIGHTS, PEOPLE_LOOKALIKES, PEOPLE_PHRASES,
+                                       PeopleSlots, PeopleValues, outside_numbering_plan)
+
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "tests" / "data" / "pii_corpus.jsonl"
 SEED = 20261129
-LINES = 1800
+LINES = 3600
+# Seeds the committed corpus is not written from: `bench redaction` measures on these.
+UNSEEN_SEEDS = (7, 1312, 20270101, 424242, 99991)
 LANGS = ("en", "vi", "th")
 
 
@@ -192,6 +205,7 @@ class Values:
 
     def __init__(self, rng: random.Random):
         self.r = rng
+        self.people = PeopleValues(rng)
 
     # ---- helpers
     def digits(self, n: int, first: str = "0123456789") -> str:
@@ -209,7 +223,23 @@ class Values:
             return _thai_digits(s)
         return s
 
-    # ---- people (not labelled: names and addresses are out of the detectors' scope)
+    # ---- people: names and street addresses, labelled NAME and ADDRESS (streams.pii_corpus_people)
+    def person(self, lang: str) -> list[Seg]:
+        p = self.people
+        if lang == "vi":
+            return p.vn_person()
+        if lang == "th":
+            return p.th_person(titled=self.r.random() < 0.8)
+        return p.en_person()
+
+    def street_address(self, lang: str) -> list[Seg]:
+        p, x = self.people, self.r.random()
+        if lang == "vi" or (lang == "en" and x < 0.35):
+            return p.vn_address(region=0.95)
+        if lang == "th" or (lang == "en" and x < 0.55):
+            return p.th_address(region=0.9, postcode=False)  # the phrases add it
+        return p.en_address(region=0.9)
+
     def vn_name(self) -> str:
         r = self.r
         return f"{r.choice(VN_FAMILY)} {r.choice(VN_MIDDLE)} {r.choice(VN_GIVEN)}"
@@ -756,12 +786,12 @@ ADDRESS_PHRASES = {
 
 KEEP_PHRASES = {
     "vi": [
-        "Mã đơn hàng: {order}", "Đơn {order} em chưa nhận được", "Mã vận đơn {tracking}",
+        "Mã đơn hàng: {order}", "Đơn {order} em chưa nhận được", "Mã đơn {order} nhé",
         "Giá chỉ {price}, freeship toàn quốc", "{model} chính hãng, bảo hành 12 tháng", "Size {size}",
         "Giao ngày {date} lúc {time}", "SKU: {sku}", "Mã vạch: {barcode}", "Ship trước {time} ngày {date} giúp em",
         "{product} {model} - Giá {price}", "Áo thun nam cotton {sku} size {size}",
         "Sale sốc từ {date} đến {date}, giá còn {price}",
-        "Đơn {order} đã giao cho đơn vị vận chuyển, mã vận đơn {tracking}", "Kiểm tra giúp em đơn {order} với ạ",
+        "Đơn {order} đã giao cho đơn vị vận chuyển", "Kiểm tra giúp em đơn {order} với ạ",
         "Xem thêm sản phẩm tại {product_link}", "Máy đã cập nhật {version}", "Mã SP {sku} - barcode {barcode}",
         "Kho còn {qty} cái, giá sỉ {price}", "Mã sản phẩm {listing_id}, kích thước {dims}",
         "Shop ID {listing_id} - sản phẩm {listing_id}", "Kích thước {dims}, trọng lượng {dims}",
@@ -769,19 +799,19 @@ KEEP_PHRASES = {
         "Freeship đơn từ {price}", "{order} giao thiếu hàng", "{barcode} {product}", "Em lấy size {size} màu đen",
         "Hàng về ngày {date}, {qty} chiếc {model}"],
     "th": [
-        "เลขคำสั่งซื้อ {order}", "ออเดอร์ {order} ยังไม่ได้รับของค่ะ", "เลขพัสดุ {tracking}", "ราคา {price} ส่งฟรี",
+        "เลขคำสั่งซื้อ {order}", "ออเดอร์ {order} ยังไม่ได้รับของค่ะ", "ออเดอร์ที่ {order}", "ราคา {price} ส่งฟรี",
         "{model} ของแท้ ประกันศูนย์ 1 ปี", "ไซส์ {size}", "จัดส่งวันที่ {date} เวลา {time}", "รหัสสินค้า {sku}",
         "บาร์โค้ด {barcode}", "{product} {model} ราคาพิเศษ {price}", "โปรวันที่ {date} ถึง {date} ลดเหลือ {price}",
-        "ตรวจสอบออเดอร์ {order} ให้หน่อยค่ะ เลขพัสดุ {tracking}", "ดูสินค้าเพิ่มเติมที่ {product_link}",
+        "ตรวจสอบออเดอร์ {order} ให้หน่อยค่ะ", "ดูสินค้าเพิ่มเติมที่ {product_link}",
         "เหลือ {qty} ชิ้นเท่านั้น", "รหัสสินค้า {listing_id} ขนาด {dims}", "ขนาด {dims} น้ำหนัก {dims}",
         "เราเตอร์ {model} เข้าหน้าตั้งค่าที่ {lan_ip}",
         "สั่งก่อน {time} ส่งภายในวัน", "อัปเดตเฟิร์มแวร์เป็น {version} แล้ว", "{order} ของยังไม่มาค่ะ",
         "{barcode} {product}", "เอาไซส์ {size} สีดำ", "ของเข้าวันที่ {date} จำนวน {qty} เครื่อง {model}"],
     "en": [
-        "Order {order} has not arrived yet", "Order ID: {order}", "Tracking number {tracking}",
+        "Order {order} has not arrived yet", "Order ID: {order}", "Order no. {order}",
         "Price {price}, free shipping", "{model}, official warranty 12 months", "Size {size}",
         "Delivered on {date} at {time}", "SKU {sku}", "Barcode: {barcode}", "{product} {model} - now {price}",
-        "Flash sale {date}, {time} only", "Please check order #{order}, tracking {tracking}",
+        "Flash sale {date}, {time} only", "Please check order #{order}",
         "More products: {product_link}", "Only {qty} left in stock", "Item ID {listing_id}, dimensions {dims}",
         "Shop ID: {listing_id}", "Router setup page at {lan_ip}", "Updated to {version}", "EAN {barcode} / SKU {sku}", "{order} missing one item",
         "{barcode} {product}"],
@@ -820,11 +850,12 @@ CLOSINGS = {
 _PII_SLOTS = {
     "phone": "PHONE", "email": "EMAIL", "card": "CARD", "thid": "TH_NATIONAL_ID", "cccd": "VN_CITIZEN_ID",
     "mst": "VN_TAX_CODE", "acct": "BANK_ACCOUNT", "ip": "IP_ADDRESS", "social": "URL", "zalo_url": "URL",
+    "tracking": "TRACKING_NUMBER",
     "line_url": "URL", "facebook": "URL", "instagram": "URL", "handle": "CHAT_ID", "handle_at": "CHAT_ID",
 }
 
 _KEEP_SLOTS = {
-    "order": "order_number", "sku": "sku", "barcode": "barcode", "tracking": "tracking_number", "price": "price",
+    "order": "order_number", "sku": "sku", "barcode": "barcode", "price": "price",
     "date": "date", "expiry": "date", "time": "time", "size": "size", "model": "model_number",
     "product_link": "product_link", "version": "version", "qty": "quantity", "listing_id": "listing_id",
     "dims": "size", "postcode": "postal_code", "voucher": "voucher", "lan_ip": "lan_address",
@@ -836,24 +867,29 @@ class _LineBuilder:
         self.v, self.lang = values, lang
         self.parts: list[Seg] = []
         self.line: dict = {}
+        self.people = PeopleSlots(values.people, lang, self.line, values.handle)
 
-    def slot(self, name: str) -> Seg:
+    def slot(self, name: str) -> list[Seg]:
         v, lang = self.v, self.lang
         if name in ("acct", "bank"):
             bank, acct = v.bank(lang, self.line)
-            return (acct, "pii", "BANK_ACCOUNT") if name == "acct" else (bank, None, None)
+            return [(acct, "pii", "BANK_ACCOUNT") if name == "acct" else (bank, None, None)]
         if name == "handle_at":
-            return "@" + v.handle(lang), "pii", "CHAT_ID"
-        if name == "holder":
-            return _ascii(v.vn_name()).upper(), None, None
-        fn: Callable[[str], str] = {"thid": v.th_id, "barcode": v.barcode, "time": v.time_, "name": v.name,
-                                    "address": v.address, "company": v.company, "product": v.product}.get(name) \
-            or getattr(v, name)
+            return [("@" + v.handle(lang), "pii", "CHAT_ID")]
+        if name == "holder":  # an account holder's name as the bank prints it: upper case, no accents
+            return [(_ascii(v.people.vn_full()).upper(), "pii", "NAME")]
+        if name in ("name", "address"):
+            return v.person(lang) if name == "name" else v.street_address(lang)
+        people = self.people.fill(name)
+        if people is not None:
+            return people
+        fn: Callable[[str], str] = {"thid": v.th_id, "barcode": v.barcode, "time": v.time_,
+                                    "company": v.company, "product": v.product}.get(name) or getattr(v, name)
         if name in _PII_SLOTS:
-            return fn(lang), "pii", _PII_SLOTS[name]
+            return [(fn(lang), "pii", _PII_SLOTS[name])]
         if name in _KEEP_SLOTS:
-            return fn(lang), "keep", _KEEP_SLOTS[name]
-        return fn(lang), None, None
+            return [(fn(lang), "keep", _KEEP_SLOTS[name])]
+        return [(fn(lang), None, None)]
 
     def phrase(self, template: str) -> list[Seg]:
         segs: list[Seg] = []
@@ -861,7 +897,7 @@ class _LineBuilder:
             if literal:
                 segs.append((literal, None, None))
             if name:
-                segs.append(self.slot(name))
+                segs.extend(self.slot(name))
         return segs
 
 
@@ -869,13 +905,15 @@ def _render(segs: list[Seg], lang: str, rng: random.Random, *, accents: str, glu
             lower: bool) -> tuple[str, list[Label], list[Label]]:
     text, pii, keep = "", [], []
     for i, (piece, role, kind) in enumerate(segs):
-        if role is None:
+        if role is None or kind in TYPED_KINDS:
+            # words are typed as the rest of the line: without accents, in lower case (English names keep capitals)
             if accents == "strip":
                 piece = _ascii(piece)
             elif accents == "nfd":
                 piece = unicodedata.normalize("NFD", piece)
-            if lower:
+            if lower and not (kind == "NAME" and lang == "en"):
                 piece = piece.lower()
+        if role is None:
             # Thai runs words together: a value may touch the Thai word next to it ("โทร0812345678ค่ะ"),
             # never another number or Latin word
             if (glue and i + 1 < len(segs) and segs[i + 1][1] and piece.endswith(" ") and _is_thai(piece[-2:-1])
@@ -888,6 +926,10 @@ def _render(segs: list[Seg], lang: str, rng: random.Random, *, accents: str, glu
             (pii if role == "pii" else keep).append(Label(kind, piece, len(text)))
         text += piece
     return text, pii, keep
+
+
+# Values made of words, typed like the words around them (accents, case).
+TYPED_KINDS = frozenset({"NAME", "ADDRESS", "brand", "place", "street_name", "common_phrase"})
 
 
 def _is_thai(ch: str) -> bool:
@@ -908,24 +950,38 @@ def _join(phrases: list[list[Seg]], lang: str, rng: random.Random, greeting: str
     return out
 
 
+def _phrase_tables(lang: str) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Phrases and weights per kind: today's kinds, then people's (PHONE_OUTSIDE_PLAN labels PHONE)."""
+    tables = dict(PII_PHRASES[lang])
+    weights = dict(KIND_WEIGHTS[lang])
+    for kind, phrases in PEOPLE_PHRASES[lang].items():
+        key = "PHONE_OUTSIDE_PLAN" if kind == "PHONE" else kind
+        tables[key], weights[key] = phrases, PEOPLE_KIND_WEIGHTS[lang][kind]
+    return tables, weights
+
+
+def _keep_phrase(rng: random.Random, lang: str) -> str:
+    return rng.choice(PEOPLE_KEEP_PHRASES[lang] if rng.random() < 0.4 else KEEP_PHRASES[lang])
+
+
 def _line(values: Values, rng: random.Random, lang: str, with_pii: bool) -> tuple[str, list[Seg]]:
     b = _LineBuilder(values, lang)
     if with_pii:
         fld = values.pick([("buyer_note", 35), ("chat", 35), ("description", 18), ("address", 12)])
         if fld == "address":
             return fld, b.phrase(rng.choice(ADDRESS_PHRASES[lang]))
-        weights = KIND_WEIGHTS[lang]
+        tables, weights = _phrase_tables(lang)
         kinds = [values.pick(list(weights.items()))]
         if rng.random() < 0.25:
             kinds.append(values.pick(list(weights.items())))
-        phrases = [b.phrase(rng.choice(PII_PHRASES[lang][k])) for k in kinds]
+        phrases = [b.phrase(rng.choice(tables[k])) for k in kinds]
         if rng.random() < 0.5:
-            phrases.append(b.phrase(rng.choice(KEEP_PHRASES[lang])))
+            phrases.append(b.phrase(_keep_phrase(rng, lang)))
     else:
         fld = values.pick([("title", 25), ("description", 30), ("buyer_note", 25), ("chat", 20)])
         if fld == "title":
             return fld, b.phrase(rng.choice(TITLE_PHRASES[lang]))
-        phrases = [b.phrase(rng.choice(KEEP_PHRASES[lang])) for _ in range(rng.choice([1, 1, 2, 2, 3]))]
+        phrases = [b.phrase(_keep_phrase(rng, lang)) for _ in range(rng.choice([1, 1, 2, 2, 3]))]
     rng.shuffle(phrases)
     greeting = rng.choice(GREETINGS[lang]) if fld in ("buyer_note", "chat") and rng.random() < 0.4 else None
     if fld in ("buyer_note", "chat") and rng.random() < 0.3:
@@ -944,10 +1000,14 @@ def generate(seed: int = SEED, lines: int = LINES) -> list[CorpusLine]:
             fld, segs = _line(values, rng, lang, with_pii=i % 2 == 0)
             accents = "keep"
             if lang == "vi":
-                accents = values.pick([("keep", 80), ("strip", 16), ("nfd", 4)])
+                accents = values.pick([("keep", 72), ("strip", 24), ("nfd", 4)])
             lower = fld == "chat" and lang != "th" and rng.random() < 0.3
             text, pii, keep = _render(segs, lang, rng, accents=accents, glue=0.45 if lang == "th" else 0.0, lower=lower)
-            out.append(CorpusLine(f"{lang}-{i:04d}", lang, fld, text, tuple(pii), tuple(keep)))
+            if seed != SEED:
+                line_id = f"s{seed}-{lang}-{i:04d}"
+            else:
+                line_id = f"{lang}-{i:04d}"
+            out.append(CorpusLine(line_id, lang, fld, text, tuple(pii), tuple(keep)))
     return out
 
 
@@ -983,14 +1043,19 @@ class Report:
         n = sum(self.lookalikes.values())
         return sum(self.kept.values()) / n if n else 1.0
 
+    def kept_share_of(self, kinds: Iterable[str]) -> float:
+        kinds = list(kinds)
+        n = sum(self.lookalikes[k] for k in kinds)
+        return sum(self.kept[k] for k in kinds) / n if n else 1.0
+
     @property
     def lines_per_second(self) -> float:
         return self.lines / self.seconds if self.seconds else float("inf")
 
     def summary(self) -> str:
-        rows = [f"{'kind':<16} {'labels':>6} {'recall':>7} {'redacted':>9}"]
+        rows = [f"{'kind':<18} {'labels':>6} {'recall':>7} {'redacted':>9}"]
         for kind in sorted(self.total):
-            rows.append(f"{kind:<16} {self.total[kind]:>6} {self.recall(kind):>7.3f} "
+            rows.append(f"{kind:<18} {self.total[kind]:>6} {self.recall(kind):>7.3f} "
                         f"{self.redacted[kind] / self.total[kind]:>9.3f}")
         kept, total = sum(self.kept.values()), sum(self.lookalikes.values())
         rows.append(f"look-alikes kept: {kept}/{total} = {self.kept_share:.4f}")
@@ -1007,6 +1072,28 @@ def _covered(text: str, label: Label, spans: Iterable[tuple[int, int]]) -> bool:
     return all(any(s <= i < e for s, e in spans) for i in range(label.start, label.end) if text[i].isalnum())
 
 
+# A social handle is one value whether the engine calls it a chat id, a handle or a profile
+# link: only its placeholder differs. Every other label needs a finding of its own kind.
+SAME_VALUE = {"HANDLE": frozenset({"HANDLE", "CHAT_ID", "URL"}), "CHAT_ID": frozenset({"CHAT_ID", "HANDLE"}),
+              "URL": frozenset({"URL", "HANDLE"})}
+
+
+# What the issues set targets on: today's kinds, and the kinds free text added (a phone
+# number outside the numbering plan is a PHONE, measured on its own).
+EXISTING_KINDS = ("BANK_ACCOUNT", "CARD", "CHAT_ID", "EMAIL", "IP_ADDRESS", "PHONE", "TH_NATIONAL_ID", "URL",
+                  "VN_CITIZEN_ID", "VN_TAX_CODE")
+NEW_KINDS = ("ADDRESS", "HANDLE", "NAME", "PHONE_OUTSIDE_PLAN", "TRACKING_NUMBER")
+NEW_LOOKALIKES = PEOPLE_LOOKALIKES
+
+
+def measured_kind(label: Label) -> str:
+    """The row a label is counted in: its kind, or PHONE_OUTSIDE_PLAN for a phone number
+    that only its context makes one."""
+    if label.kind == "PHONE" and outside_numbering_plan(label.text):
+        return "PHONE_OUTSIDE_PLAN"
+    return label.kind
+
+
 def evaluate(lines: Sequence[CorpusLine], scan: Callable | None = None, repeat: int = 3) -> Report:
     if scan is None:
         from streams.detectors import scan
@@ -1015,13 +1102,15 @@ def evaluate(lines: Sequence[CorpusLine], scan: Callable | None = None, repeat: 
     for line in lines:
         findings = scan(line.text)
         for label in line.pii:
-            total[label.kind] += 1
-            if _covered(line.text, label, ((f.start, f.end) for f in findings if f.kind == label.kind)):
-                found[label.kind] += 1
+            row = measured_kind(label)
+            total[row] += 1
+            accepted = SAME_VALUE.get(label.kind, (label.kind,))
+            if _covered(line.text, label, ((f.start, f.end) for f in findings if f.kind in accepted)):
+                found[row] += 1
             else:
-                misses.append((line.id, label.kind))
+                misses.append((line.id, row))
             if _covered(line.text, label, ((f.start, f.end) for f in findings)):
-                redacted[label.kind] += 1
+                redacted[row] += 1
         for label in line.keep:
             lookalikes[label.kind] += 1
             if any(f.start < label.end and label.start < f.end for f in findings):
@@ -1038,10 +1127,17 @@ def evaluate(lines: Sequence[CorpusLine], scan: Callable | None = None, repeat: 
     return Report(len(lines), best, total, found, redacted, lookalikes, kept, tuple(misses), tuple(damaged))
 
 
+def unseen_lines(seeds: Sequence[int] = UNSEEN_SEEDS, lines: int = LINES) -> list[CorpusLine]:
+    """The corpus generated on seeds other than SEED: what the detectors were not tuned on."""
+    if SEED in seeds:
+        raise ValueError("the committed corpus's SEED is not unseen")
+    return [line for seed in seeds for line in generate(seed, lines)]
+
+
 def main(argv: Sequence[str] = ()) -> int:
     if "--write" in argv:
         write_corpus()
-    lines = load_corpus()
+    lines = unseen_lines() if "--unseen" in argv else load_corpus()
     report = evaluate(lines)
     print(report.summary())
     if "-v" in argv:

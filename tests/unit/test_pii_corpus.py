@@ -2,10 +2,16 @@
 
 The corpus is checked on its own first, with the libraries and not with the detectors:
 the generator regenerates it exactly, it is large and balanced enough, its labels sit at
-their offsets, and its personal values are real ones (valid phone numbers, checksums) while
-its barcodes are EAN-13s that are not Thai ids. Then the engine must find at least 98% of
-every kind and leave at least 99% of the look-alikes intact. Street addresses are not
-labelled by the generator yet: they are measured per line on the lines that hold one."""
+their offsets, its personal values are real ones (valid phone numbers, checksums, UPU S10
+check digits) while its barcodes are EAN-13s that are not Thai ids, and it writes names and
+addresses the ways people type them (no accents, lower case, Thai titles glued or spaced).
+
+Then the engine on the committed corpus, with the targets of the free-text issue: every
+kind it had before at least 99% recall, every new kind (names, street addresses, handles,
+phone numbers outside the numbering plan, tracking numbers) at least 95%, the look-alikes it
+kept before at least 99% and the new ones (shops, brands, places named like people) at
+least 97%. `bench redaction` measures the same on seeds the committed file is not written
+from."""
 
 from __future__ import annotations
 
@@ -20,8 +26,18 @@ from stdnum import ean, luhn
 from stdnum.th import pin
 from stdnum.vn import mst
 
-from streams.detectors import KINDS, scan
-from streams.pii_corpus import CORPUS_PATH, LINES, SEED, evaluate, generate, load_corpus
+from streams.detectors import scan
+from streams.pii_corpus import (CORPUS_PATH, EXISTING_KINDS, LINES, NEW_KINDS, NEW_LOOKALIKES, SEED, UNSEEN_SEEDS,
+                                evaluate, generate, load_corpus, measured_kind)
+from streams.pii_corpus_people import is_s10, outside_numbering_plan
+
+# A new kind the engine does not reach yet is listed here with its measured recall, so the
+# test stays red-on-regression for every other kind and says what is missing (strict xfail:
+# when the detector gets there, the test fails until the entry is removed).
+NOT_YET: dict[str, str] = {
+    kind: f"the {kind} detector is being written (issue 12); the engine reached {recall} on this corpus on 2026-12-06"
+    for kind, recall in (("NAME", "0.000"), ("ADDRESS", "0.484"), ("HANDLE", "0.296"), ("PHONE_OUTSIDE_PLAN", "0.000"),
+                         ("TRACKING_NUMBER", "0.000"))}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +47,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def report(corpus):
-    return evaluate(corpus, repeat=2)
+    return evaluate(corpus, repeat=1)
 
 
 def labels(corpus, kind):
@@ -50,7 +66,7 @@ def test_when_the_generator_runs_with_its_seed_then_it_writes_the_committed_corp
 
 
 def test_when_the_corpus_is_counted_then_it_is_large_and_balanced(corpus):
-    assert len(corpus) >= 1000
+    assert len(corpus) >= 3000
     by_lang = Counter(line.lang for line in corpus)
     assert set(by_lang) == {"en", "vi", "th"}
     assert min(by_lang.values()) >= len(corpus) / 4
@@ -60,16 +76,20 @@ def test_when_the_corpus_is_counted_then_it_is_large_and_balanced(corpus):
     assert len({line.id for line in corpus}) == len(corpus)
 
 
-# Kinds the generator does not label yet: its addresses are written but not labelled, so
-# street addresses are measured on the address lines instead (below).
-UNLABELLED_KINDS = frozenset({"ADDRESS"})
-LABELLED_KINDS = tuple(kind for kind in KINDS if kind not in UNLABELLED_KINDS)
-
-
 def test_when_the_corpus_is_counted_then_every_kind_has_enough_labels_to_measure(corpus):
-    counts = Counter(label.kind for line in corpus for label in line.pii)
-    assert set(counts) == set(LABELLED_KINDS)
-    assert min(counts.values()) >= 50
+    counts = Counter(measured_kind(label) for line in corpus for label in line.pii)
+    assert set(counts) == set(EXISTING_KINDS) | set(NEW_KINDS)
+    assert min(counts.values()) >= 50, counts
+    lookalikes = Counter(label.kind for line in corpus for label in line.keep)
+    assert all(lookalikes[kind] >= 50 for kind in NEW_LOOKALIKES), lookalikes
+
+
+@pytest.mark.parametrize("seed", UNSEEN_SEEDS[:2])
+def test_when_another_seed_is_used_then_other_lines_with_every_kind_come_out(corpus, seed):
+    other = generate(seed, LINES)
+    assert seed != SEED
+    assert len({line.text for line in other} & {line.text for line in corpus}) < len(corpus) / 10
+    assert {measured_kind(label) for line in other for label in line.pii} == set(EXISTING_KINDS) | set(NEW_KINDS)
 
 
 def test_when_a_label_is_read_then_it_is_the_text_at_its_offset(corpus):
@@ -87,19 +107,25 @@ def test_when_the_corpus_has_thai_without_spaces_and_full_width_digits_then_both
     assert len(glued) >= 50
 
 
-def test_when_the_corpus_phones_are_parsed_by_phonenumbers_then_they_are_valid(corpus):
-    invalid = []
-    for value in labels(corpus, "PHONE"):
-        text = "".join(str(int(c)) if c.isdigit() else c for c in value)
-        numbers = []
-        for region in ("VN", "TH"):
-            try:
-                numbers.append(phonenumbers.parse(text, region))
-            except phonenumbers.NumberParseException:
-                pass
-        if not any(phonenumbers.is_valid_number(n) for n in numbers):
-            invalid.append(value)
-    assert len(invalid) <= len(labels(corpus, "PHONE")) * 0.005, invalid
+CONTACT_WORDS = re.compile(r"(gọi|goi|sđt|sdt|hotline|zalo|đt|dt|โทร|เบอร์|call|tel|liên hệ|lien he|ติดต่อ|phone)\D{0,12}$",
+                           re.I)
+
+
+def test_when_the_corpus_phones_are_parsed_by_phonenumbers_then_they_are_valid_or_follow_a_contact_word(corpus):
+    """Phones in the plan are valid numbers; the rest are phone-shaped and right after a contact word."""
+    in_plan = outside = 0
+    for line in corpus:
+        for label in line.pii:
+            if label.kind != "PHONE":
+                continue
+            if not outside_numbering_plan(label.text):
+                in_plan += 1
+                continue
+            outside += 1
+            assert CONTACT_WORDS.search(line.text[max(0, label.start - 20):label.start]), line.text
+            number = digits(label.text)
+            assert number.startswith("0") and 10 <= len(number) <= 11, label.text
+    assert in_plan >= 400 and outside >= 50
 
 
 def test_when_the_corpus_ids_are_checked_then_their_checksums_hold(corpus):
@@ -110,11 +136,51 @@ def test_when_the_corpus_ids_are_checked_then_their_checksums_hold(corpus):
     assert all(ean.is_valid(v) and not pin.is_valid(v) for v in labels(corpus, "barcode"))
 
 
+def test_when_tracking_numbers_look_like_upu_s10_then_their_check_digit_holds(corpus):
+    s10_shaped = [v for v in labels(corpus, "TRACKING_NUMBER") if re.fullmatch(r"[A-Z]{2}\d{9}(VN|TH)", v)]
+    assert len(s10_shaped) >= 10
+    assert all(is_s10(v) for v in s10_shaped)
+    assert not is_s10("VN123456789VN")  # the check digit of 12345678 is 5
+
+
+def test_when_names_are_written_then_they_come_with_and_without_accents_titles_and_case(corpus):
+    names = [(line, label) for line in corpus for label in line.pii if label.kind == "NAME"]
+    vi = [label.text for line, label in names if line.lang == "vi"]
+    assert sum(1 for v in vi if v.isascii()) >= 30                   # typed without accents
+    assert sum(1 for v in vi if v.islower()) >= 10                   # and in lower case
+    assert sum(1 for v in vi if unicodedata.is_normalized("NFC", v) is False) >= 3  # combining accents
+    th = [(line.text, label) for line, label in names if line.lang == "th"]
+    glued = [1 for text, label in th if text[:label.start].endswith(("คุณ", "นาย", "นาง", "นางสาว", "น.ส.", "ด.ช.", "ด.ญ."))]
+    spaced = [1 for text, label in th if re.search(r"(คุณ|นาย|นาง|นางสาว|น\.ส\.) $", text[:label.start])]
+    assert len(glued) >= 20 and len(spaced) >= 10
+    en = [line.text[:label.start] for line, label in names if line.lang == "en"]
+    assert sum(1 for v in en if re.search(r"\b(Mr|Mrs|Ms|Miss|Dr)\.? $", v)) >= 20
+    assert sum(1 for v in en if re.search(r"(?i)(deliver to|recipient:|attn:|c/o|this is|gift for) $", v)) >= 20
+
+
+def test_when_addresses_are_labelled_then_the_region_after_them_is_not(corpus):
+    """The household part is labelled; ward, district and province are left to the reader."""
+    addresses = [label.text for line in corpus for label in line.pii if label.kind == "ADDRESS"]
+    assert all(any(c.isdigit() for c in v) for v in addresses)
+    assert not any(re.search(r"(?i)\b(quận|quan|huyện|q\.|เขต|อ\.|จ\.|district)(?!\w)", v) for v in addresses)
+
+
 # ---------------------------------------------------------------------------------------- the detectors on it
 
-@pytest.mark.parametrize("kind", LABELLED_KINDS)
-def test_when_the_engine_scans_the_corpus_then_it_finds_98_percent_of_each_kind(report, kind):
-    assert report.recall(kind) >= 0.98, report.summary()
+def _recall_case(kind: str):
+    if kind in NOT_YET:
+        return pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[kind]))
+    return kind
+
+
+@pytest.mark.parametrize("kind", [_recall_case(k) for k in EXISTING_KINDS])
+def test_when_the_engine_scans_the_corpus_then_it_finds_99_percent_of_each_kind_it_had(report, kind):
+    assert report.recall(kind) >= 0.99, report.summary()
+
+
+@pytest.mark.parametrize("kind", [_recall_case(k) for k in NEW_KINDS])
+def test_when_the_engine_scans_the_corpus_then_it_finds_95_percent_of_each_new_kind(report, kind):
+    assert report.recall(kind) >= 0.95, report.summary()
 
 
 def closes_an_address(line, label) -> bool:
@@ -124,29 +190,24 @@ def closes_an_address(line, label) -> bool:
         f.kind == "ADDRESS" and f.start < label.start and f.end == label.end for f in scan(line.text))
 
 
-def test_when_the_engine_scans_the_corpus_then_99_percent_of_the_look_alikes_stay_intact(corpus, report):
+def test_when_the_engine_scans_the_corpus_then_99_percent_of_the_earlier_look_alikes_stay_intact(corpus, report):
     by_id = {line.id: line for line in corpus}
+    earlier = [k for k in report.lookalikes if k not in NEW_LOOKALIKES]
     in_addresses = sum(1 for line in corpus for label in line.keep if closes_an_address(line, label))
-    damaged_elsewhere = [(line_id, kind) for line_id, kind in report.damaged
-                         if not (kind == "postal_code" and any(closes_an_address(by_id[line_id], label)
-                                                               for label in by_id[line_id].keep))]
-    lookalikes = sum(report.lookalikes.values()) - in_addresses
-    assert 1 - len(damaged_elsewhere) / lookalikes >= 0.99, report.summary()
+    damaged = [(line_id, kind) for line_id, kind in report.damaged if kind in earlier
+               and not (kind == "postal_code" and any(closes_an_address(by_id[line_id], label)
+                                                      for label in by_id[line_id].keep))]
+    total = sum(report.lookalikes[k] for k in earlier) - in_addresses
+    assert 1 - len(damaged) / total >= 0.99, report.summary()
 
 
-def test_when_the_engine_scans_the_corpus_then_every_written_address_and_nothing_else_is_an_address(corpus):
-    """The generator writes addresses in the address lines and after "địa chỉ" (company
-    address) without labelling them: at least 98% of those lines hold an ADDRESS finding
-    and no other line holds one."""
-    def has_address(line) -> bool:
-        text = unicodedata.normalize("NFC", line.text).lower()
-        return line.field == "address" or re.search(r"(?:địa chỉ|dia chi) (?!ip)", text) is not None
+LOOKALIKE_CASE = "NEW_LOOKALIKES"
 
-    expected = [line for line in corpus if has_address(line)]
-    found = [line for line in corpus if any(f.kind == "ADDRESS" for f in scan(line.text))]
-    assert len(expected) >= 100
-    assert len([line for line in found if has_address(line)]) >= 0.98 * len(expected)
-    assert [line.id for line in found if not has_address(line)] == []
+
+@pytest.mark.parametrize("group", [pytest.param(LOOKALIKE_CASE, marks=pytest.mark.xfail(
+    strict=True, reason=NOT_YET[LOOKALIKE_CASE])) if LOOKALIKE_CASE in NOT_YET else LOOKALIKE_CASE])
+def test_when_the_engine_scans_the_corpus_then_97_percent_of_the_people_look_alikes_stay_intact(report, group):
+    assert report.kept_share_of(NEW_LOOKALIKES) >= 0.97, report.summary()
 
 
 def test_when_the_engine_scans_the_corpus_then_it_keeps_a_streaming_pace(report):
