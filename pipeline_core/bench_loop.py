@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,13 +31,13 @@ def loop_main(argv: Sequence[str]) -> int:
     parser.add_argument("--source", required=True)
     parser.add_argument("--sink", required=True)
     args = parser.parse_args(argv)
-    bootstrap = Settings.from_env().bootstrap_servers
+    settings = Settings.from_env()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     # Partitions assigned, not subscribed: no group join to wait for (a join stalled once on a loaded machine);
     # offsets are still committed to the group, as a worker's are.
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=args.group, client_id=args.group,
-                             auto_offset_reset="earliest", enable_auto_commit=True)
+    consumer = KafkaConsumer(**kafka_client_config(settings, group_id=args.group, client_id=args.group,
+                                                   auto_offset_reset="earliest", enable_auto_commit=True))
     deadline = time.monotonic() + 60
     while not (partitions := consumer.partitions_for_topic(args.source)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -46,7 +47,7 @@ def loop_main(argv: Sequence[str]) -> int:
     from kafka import TopicPartition
     consumer.assign([TopicPartition(args.source, p) for p in sorted(partitions)])
     print(f"loop: copying {args.source} ({len(partitions)} partitions) to {args.sink}", file=sys.stderr, flush=True)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, client_id=args.group, acks="all")
+    producer = KafkaProducer(**kafka_client_config(settings, client_id=args.group, acks="all"))
     try:
         while not stopping:
             for records in consumer.poll(timeout_ms=200).values():
@@ -69,7 +70,7 @@ def run_loop(kafka, backlog, paced, rate: float, workdir: Path):
     group = f"bench-loop-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
     kafka.app_ids.append(group)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
-           "POWERSELL_BOOTSTRAP_SERVERS": kafka.settings.bootstrap_servers}
+           "POWERSELL_BOOTSTRAP_SERVERS": kafka.settings.bootstrap_servers, **principal_env(kafka.settings, OPERATOR)}
     log = workdir / f"{group}.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.bench_loop", "--group", group,

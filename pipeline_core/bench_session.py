@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from streams.bench import BenchError, BenchEvent, cpu_seconds
 
 from .bench_figures import metric_value, metrics_port, paced, peak_rss_tracker
+from .security import OPERATOR, kafka_client_config, principal_env
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -93,11 +94,11 @@ class PipelineSession:
 
         self.settings, self.workdir, self.options = settings, workdir, options
         self.admin = admin_client(settings)
-        self.counter = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                     enable_auto_commit=False, client_id="bench-all-count")
+        self.counter = KafkaConsumer(**kafka_client_config(settings, group_id=None, enable_auto_commit=False,
+                                                           client_id="bench-all-count"))
         # Flat out: batches fill. Paced: nothing waits in the producer, so latency starts at send.
-        self.producers = {linger: KafkaProducer(bootstrap_servers=settings.bootstrap_servers, client_id="bench-all",
-                                                acks="all", linger_ms=linger, batch_size=256 * 1024)
+        self.producers = {linger: KafkaProducer(**kafka_client_config(settings, client_id="bench-all", acks="all",
+                                                                      linger_ms=linger, batch_size=256 * 1024))
                           for linger in (0, 20)}
         self.workers: list[WorkerProcess] = []
         self.pseudonym_key = os.urandom(32).hex()  # throwaway; every privacy worker of the run shares it
@@ -118,6 +119,7 @@ class PipelineSession:
             "POWERSELL_PSEUDONYM_KEY": self.pseudonym_key,
             "POWERSELL_METRICS_PORT": "0",
             "POWERSELL_LOG_LEVEL": "WARNING",
+            **principal_env(self.settings, OPERATOR),  # bench app ids are not a service's: the operator runs them
         })
         worker = WorkerProcess(label, [sys.executable, "-m", "pipeline_core.cli", "worker", name], env,
                                self.workdir / f"{label.replace(' ', '-')}.log")
@@ -191,8 +193,8 @@ class PipelineSession:
         from kafka import KafkaConsumer, TopicPartition
 
         ends = self.end_offsets(name)
-        consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, group_id=None,
-                                 enable_auto_commit=False, client_id="bench-all-read", max_poll_records=5000)
+        consumer = KafkaConsumer(**kafka_client_config(self.settings, group_id=None, enable_auto_commit=False,
+                                                       client_id="bench-all-read", max_poll_records=5000))
         try:
             tps = [TopicPartition(name, p) for p in ends if ends[p] > since.get(p, 0)]
             if not tps:

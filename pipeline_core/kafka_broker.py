@@ -20,13 +20,15 @@ import subprocess
 import tempfile
 import time
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 from kafka import KafkaAdminClient
 
 from .errors import BrokerError, MissingToolError
+from .security import (BROKER_CERT_CN, BROKER_PRINCIPAL, LOCAL_MECHANISM, OPERATOR, LocalCredentials, Secret,
+                       kafka_client_config, write_private)
 from .settings import Settings
 
 MIN_JAVA = 17
@@ -67,15 +69,21 @@ class BrokerStatus:
     data_dir: Path
 
 
-def render_server_properties(port: int, controller_port: int, log_dirs: Path) -> str:
-    """KRaft combined-mode config of one node; every listener binds 127.0.0.1 only."""
+def render_server_properties(port: int, controller_port: int, log_dirs: Path,
+                             security: "BrokerSecurity | None" = None) -> str:
+    """KRaft combined-mode config of one node; every listener binds 127.0.0.1 only. With `security`: clients
+    over SASL_SSL (SCRAM-SHA-512), the controller listener over mutual TLS (only the broker's own certificate
+    gets in), the StandardAuthorizer and deny by default."""
+    if security is None:
+        listeners = (f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}\n"
+                     f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n"
+                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n")
+    else:
+        listeners = security.properties(port, controller_port)
     return f"""process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+{listeners}controller.listener.names=CONTROLLER
 log.dirs={log_dirs}
 num.partitions=1
 auto.create.topics.enable=false
@@ -84,6 +92,32 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 """
+
+
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """The secured broker's settings: its key store, the CA it trusts, its own SCRAM password."""
+    keystore: Path      # PEM: private key and certificate
+    truststore: Path    # PEM: the CA
+    broker_password: Secret
+    super_users: tuple[str, ...] = (f"User:{BROKER_PRINCIPAL}", f"User:{OPERATOR}", f"User:CN={BROKER_CERT_CN}")
+
+    def properties(self, port: int, controller_port: int) -> str:
+        jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+                f'username="{BROKER_PRINCIPAL}" password="{self.broker_password.reveal()}";')
+        return (f"listeners=CLIENT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}\n"
+                f"advertised.listeners=CLIENT://127.0.0.1:{port}\n"
+                "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SSL\n"
+                "inter.broker.listener.name=CLIENT\n"
+                f"sasl.enabled.mechanisms={LOCAL_MECHANISM}\n"
+                f"sasl.mechanism.inter.broker.protocol={LOCAL_MECHANISM}\n"
+                f"listener.name.client.{LOCAL_MECHANISM.lower()}.sasl.jaas.config={jaas}\n"
+                f"ssl.keystore.type=PEM\nssl.keystore.location={self.keystore}\n"
+                f"ssl.truststore.type=PEM\nssl.truststore.location={self.truststore}\n"
+                "listener.name.controller.ssl.client.auth=required\n"
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n"
+                "allow.everyone.if.no.acl.found=false\n"
+                f"super.users={';'.join(self.super_users)}\n")
 
 
 def java_major_version(java: str) -> int | None:
@@ -117,8 +151,9 @@ def _port_open(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
-    """True if a broker on `bootstrap` answers a real metadata request; never raises."""
+def broker_answers(bootstrap: str, timeout: float = 2.0, client_config: dict | None = None) -> bool:
+    """True if a broker on `bootstrap` answers a real metadata request; never raises. `client_config`: the
+    client's security settings (kafka_client_config); a secured broker does not answer a client it refuses."""
     hosts = [part.strip().rsplit(":", 1) for part in bootstrap.split(",") if ":" in part]
     # A plain TCP probe first: fast, and keeps kafka-python from logging connection errors.
     if not any(_port_open(h.strip("[]"), int(p), min(timeout, 1.0)) for h, p in hosts if p.isdigit()):
@@ -128,8 +163,8 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
     # fails, so keep a handle on the half-built client and always close it.
     admin = KafkaAdminClient.__new__(KafkaAdminClient)
     try:
-        admin.__init__(bootstrap_servers=bootstrap, client_id="powersell-probe",
-                       request_timeout_ms=ms, bootstrap_timeout_ms=ms)
+        config = {**(client_config or {}), "bootstrap_servers": bootstrap}
+        admin.__init__(**config, client_id="powersell-probe", request_timeout_ms=ms, bootstrap_timeout_ms=ms)
         return bool(admin.describe_cluster().get("brokers"))
     except Exception:  # any failure means "not answering"
         return False
@@ -187,9 +222,11 @@ def maven_resolve(goal: Callable[[Path], list[str]], target: Path, marker: str, 
 class LocalKafka:
     """The local broker: jars in the cache dir, config, pid, log and storage in the data dir."""
 
-    def __init__(self, settings: Settings, progress: Callable[[str], None] = lambda msg: None):
+    def __init__(self, settings: Settings, progress: Callable[[str], None] = lambda msg: None, secured: bool = True):
         self.settings = settings
         self.progress = progress
+        self.secured = secured  # how `up` starts it; a running broker keeps the mode it was started in
+        self.credentials = LocalCredentials(settings.data_dir)
         self.home = settings.data_dir / "kafka"
         self.lib_dir = settings.cache_dir / f"kafka-{settings.kafka_version}" / "lib"
         self.properties = self.home / "server.properties"
@@ -250,15 +287,44 @@ class LocalKafka:
         log4j = f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}"
         return ["java", f"-Xmx{self.settings.kafka_heap}", log4j, "-cp", f"{self.lib_dir}/*", *args]
 
+    def client_config(self) -> dict:
+        """kafka-python settings of the operator of this broker, as it runs now (secured or open)."""
+        if not self.credentials.secured():
+            return {"bootstrap_servers": self.bootstrap}
+        from .security import local_principal_settings
+        return kafka_client_config(local_principal_settings(self.settings, OPERATOR), bootstrap_servers=self.bootstrap)
+
+    def _prepare_credentials(self) -> BrokerSecurity:
+        """The CA, the broker's certificate and a password for every principal (made once, 0600 files)."""
+        from .acl import builtin_principals
+        self.credentials.ensure_tls_material()
+        for principal in (BROKER_PRINCIPAL, *(p.name for p in builtin_principals())):
+            self.credentials.ensure_password(principal)
+        return BrokerSecurity(self.credentials.broker_pem, self.credentials.ca_cert,
+                              self.credentials.ensure_password(BROKER_PRINCIPAL)[0])
+
     def _format_storage(self) -> None:
+        """Format once, with a SCRAM user for every principal, so the secured broker admits its operator
+        from the start. The users and passwords go to Java in an argument file (0600, deleted at once):
+        the launcher reads it, so they never appear in a process listing."""
         if (self.log_dirs / "meta.properties").is_file():
             return
-        self.progress("formatting KRaft storage")
+        self.progress("formatting KRaft storage (with SCRAM users for every principal)")
         if not self.cluster_file.is_file():
             self.cluster_file.write_text(new_cluster_id() + "\n")
-        cmd = self._java("kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_file.read_text().strip()}",
-                         "-c", str(self.properties))
-        out = _run(cmd, 120, "format the KRaft storage")
+        from .acl import builtin_principals
+        users = [(name, self.credentials.ensure_password(name)[0])
+                 for name in (BROKER_PRINCIPAL, *(p.name for p in builtin_principals()))]
+        args = ["kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_file.read_text().strip()}",
+                "-c", str(self.properties)]
+        for name, password in users:
+            args += ["--add-scram", f"{LOCAL_MECHANISM}=[name={name},password={password.reveal()}]"]
+        argfile = self.credentials.dir / "format.args"
+        write_private(argfile, "\n".join(args) + "\n")
+        try:
+            out = _run(self._java(f"@{argfile}"), 120, "format the KRaft storage")
+        finally:
+            argfile.unlink(missing_ok=True)
         if out.returncode != 0:
             raise BrokerError("formatting the KRaft storage failed:\n" + _tail(out.stdout + out.stderr, 20))
 
@@ -279,8 +345,11 @@ class LocalKafka:
                                           f"stop it or set {name} to a free port")
                 self.ensure_jars()
                 self.log_dirs.mkdir(parents=True, exist_ok=True)  # also creates home
-                self.properties.write_text(render_server_properties(s.kafka_port, s.kafka_controller_port,
-                                                                    self.log_dirs))
+                security = self._prepare_credentials()
+                # 0600: the secured config holds the broker's own SCRAM password
+                write_private(self.properties, render_server_properties(
+                    s.kafka_port, s.kafka_controller_port, self.log_dirs, security if self.secured else None))
+                self.credentials.set_mode(self.secured)
                 (self.home / "log4j2.properties").write_text(_LOG4J2)
                 self._format_storage()
                 self.progress("starting broker")
@@ -290,8 +359,9 @@ class LocalKafka:
                                                   stderr=subprocess.STDOUT, start_new_session=True)
                 pid = self._proc.pid
                 self.pid_file.write_text(f"{pid}\n")
-            elif broker_answers(self.bootstrap):
-                self.progress(f"broker already running at {self.bootstrap} (pid {pid})")
+            elif broker_answers(self.bootstrap, client_config=self.client_config()):
+                mode = "secured" if self.credentials.secured() else "open (--insecure)"
+                self.progress(f"broker already running at {self.bootstrap} (pid {pid}), {mode}")
                 return self.bootstrap
             start = time.monotonic()  # the deadline covers the broker's startup, not Maven
             deadline = start + timeout
@@ -300,13 +370,24 @@ class LocalKafka:
                     self.pid_file.unlink(missing_ok=True)
                     raise BrokerError("the Kafka broker exited during startup; last lines of "
                                       f"{self.log_file}:\n{self._log_tail()}")
-                if broker_answers(self.bootstrap, timeout=min(2.0, max(deadline - time.monotonic(), 0.1))):
-                    self.progress(f"broker ready at {self.bootstrap} in {time.monotonic() - start:.1f} s")
+                if broker_answers(self.bootstrap, timeout=min(2.0, max(deadline - time.monotonic(), 0.1)),
+                                  client_config=self.client_config()):
+                    self.progress(f"broker ready at {self.bootstrap} in {time.monotonic() - start:.1f} s"
+                                  + ("" if self.secured else " (open: no authentication, no ACLs)"))
+                    if self.secured:
+                        self._apply_acls()
                     return self.bootstrap
                 time.sleep(0.25)
         self.down()
         raise BrokerError(f"the Kafka broker did not answer on {self.bootstrap} within {timeout:.0f} s; "
                           f"stopped it. Last lines of {self.log_file}:\n{self._log_tail()}")
+
+    def _apply_acls(self) -> None:
+        from .acl_admin import apply_acls
+        from .security import local_principal_settings
+        report = apply_acls(local_principal_settings(replace(self.settings, bootstrap_servers=self.bootstrap), OPERATOR))
+        self.progress(f"access rules from the topic catalog: {report.created} added, {report.kept} in place; "
+                      f"credentials of every principal in {self.credentials.users} (0600)")
 
     def down(self, wipe: bool = False, timeout: float = 30.0) -> bool:
         """Stop our broker (SIGTERM, then SIGKILL after `timeout`); True if one was running."""
@@ -344,5 +425,6 @@ class LocalKafka:
         """Report without changing anything (a stale pid file is left for up/down to remove)."""
         pid = self._running_pid(remove_stale=False)
         return BrokerStatus(running=pid is not None, pid=pid, bootstrap=self.bootstrap,
-                            answering=broker_answers(self.bootstrap), jars_cached=self.jars_cached(),
+                            answering=broker_answers(self.bootstrap, client_config=self.client_config()),
+                            jars_cached=self.jars_cached(),
                             data_dir=self.home)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
 from .avro_codec import SchemaRegistry, default_registry
 from .errors import BrokerError, TopicError
+from .security import kafka_client_config
 from .settings import Settings
 from .topics import CATALOG, Topic, partition_key, topic
 
@@ -28,8 +29,7 @@ def partition_for(t: Topic, key: str) -> int:
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
     try:
-        return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="powersell-admin",
-                                request_timeout_ms=15000)
+        return KafkaAdminClient(**kafka_client_config(settings, client_id="powersell-admin", request_timeout_ms=15000))
     except KafkaError as exc:
         raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__}); "
                           "start it with `powersell-pipeline kafka up`") from None
@@ -40,24 +40,41 @@ class TopicsReport:
     created: tuple[str, ...]
     existing: tuple[str, ...]
     mismatched: tuple[str, ...]  # exist with another partition count than the catalog's
+    not_permitted: tuple[str, ...] = ()  # neither visible to this principal nor its to create
+
+
+_TOPIC_EXISTS, _TOPIC_NOT_PERMITTED = 36, 29  # Kafka error codes of CreateTopics
 
 
 def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = CATALOG) -> TopicsReport:
-    """Create every catalog topic that is missing; idempotent."""
+    """Create every catalog topic that is missing; idempotent. On a secured broker a principal sees only
+    the topics it may use: the others, which its rules do not let it create, are reported as not
+    permitted, not as an error (a service checks its own topics; the operator creates them all)."""
     admin = admin_client(settings)
     try:
         present = {d["name"]: len(d["partitions"]) for d in admin.describe_topics()}
         missing = [t for t in topics if t.name not in present]
+        created: list[str] = []
+        refused: list[str] = []
         if missing:
             request = {t.name: {"num_partitions": t.partitions, "replication_factor": 1, "configs": t.configs}
                        for t in missing}
-            try:
-                admin.create_topics(request, timeout_ms=30000, wait_for_metadata=True)
-            except TopicAlreadyExistsError:
-                pass  # another process created it between our look and our request
+            answer = admin.create_topics(request, timeout_ms=30000, raise_errors=False)
+            for result in answer["topics"]:
+                code = result["error_code"]
+                if code == 0:
+                    created.append(result["name"])
+                elif code == _TOPIC_NOT_PERMITTED:
+                    refused.append(result["name"])
+                elif code != _TOPIC_EXISTS:  # exists: another process created it between our look and our request
+                    raise TopicError(f"cannot create topic {result['name']}: Kafka error {code} "
+                                     f"{result.get('error_message') or ''}".rstrip())
+            if created:
+                admin.wait_for_topics(created)
         mismatched = tuple(t.name for t in topics if t.name in present and present[t.name] != t.partitions)
-        return TopicsReport(tuple(t.name for t in missing),
-                            tuple(t.name for t in topics if t.name in present), mismatched)
+        return TopicsReport(tuple(t.name for t in topics if t.name in created),
+                            tuple(t.name for t in topics if t.name in present), mismatched,
+                            tuple(t.name for t in topics if t.name in refused))
     finally:
         admin.close()
 
@@ -68,8 +85,8 @@ class AvroPublisher:
     def __init__(self, settings: Settings, registry: SchemaRegistry | None = None, client_id: str = "powersell"):
         self.registry = registry or default_registry()
         try:
-            self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, client_id=client_id,
-                                          acks="all", enable_idempotence=True, linger_ms=5)
+            self.producer = KafkaProducer(**kafka_client_config(settings, client_id=client_id, acks="all",
+                                                                enable_idempotence=True, linger_ms=5))
         except KafkaError as exc:
             raise BrokerError(f"cannot reach Kafka at {settings.bootstrap_servers} ({type(exc).__name__})") from None
 
@@ -92,9 +109,8 @@ def read_topic(settings: Settings, topic_name: str, *, max_records: int | None =
     """Yield (key, value, ConsumerRecord) from the beginning of a topic until max_records or idle_timeout
     seconds pass without a new record. Without group_id nothing is committed."""
     t = topic(topic_name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group_id,
-                             auto_offset_reset="earliest", enable_auto_commit=group_id is not None,
-                             client_id="powersell-reader")
+    consumer = KafkaConsumer(**kafka_client_config(settings, group_id=group_id, auto_offset_reset="earliest",
+                                                   enable_auto_commit=group_id is not None, client_id="powersell-reader"))
     try:
         if group_id is None:  # no group: read every partition from the start
             partitions = consumer.partitions_for_topic(t.name) or set()
@@ -125,8 +141,8 @@ def read_back(settings: Settings, positions: list[tuple[str, int, int]],
     wanted: dict[TopicPartition, set[int]] = {}
     for name, partition, offset in positions:
         wanted.setdefault(TopicPartition(name, partition), set()).add(offset)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                             enable_auto_commit=False, client_id="powersell-readback")
+    consumer = KafkaConsumer(**kafka_client_config(settings, group_id=None, enable_auto_commit=False,
+                                                   client_id="powersell-readback"))
     try:
         consumer.assign(list(wanted))
         for tp, offsets in wanted.items():
@@ -149,8 +165,8 @@ class TopicFollower:
 
     def __init__(self, settings: Settings, topic_name: str, client_id: str = "powersell-follower"):
         self.topic = topic(topic_name)
-        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                      enable_auto_commit=False, client_id=client_id)
+        self.consumer = KafkaConsumer(**kafka_client_config(settings, group_id=None, enable_auto_commit=False,
+                                                            client_id=client_id))
         partitions = self.consumer.partitions_for_topic(self.topic.name)
         if not partitions:
             self.consumer.close()
@@ -177,7 +193,7 @@ class TopicFollower:
 
 def end_offsets(settings: Settings, topic_names: tuple[str, ...]) -> dict[TopicPartition, int]:
     """The current end offset of every partition of the topics (where the next record will go)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, client_id="powersell-offsets")
+    consumer = KafkaConsumer(**kafka_client_config(settings, client_id="powersell-offsets"))
     try:
         tps = [TopicPartition(t, p) for t in topic_names for p in sorted(consumer.partitions_for_topic(t) or ())]
         return consumer.end_offsets(tps)
@@ -189,8 +205,8 @@ def read_since(settings: Settings, since: dict[TopicPartition, int],
                timeout: float = 60.0) -> list[tuple[str, bytes | None, bytes | None, object]]:
     """(topic, key, value, ConsumerRecord) of every record written after the given offsets, up to the
     ends of that moment."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                             enable_auto_commit=False, client_id="powersell-reader")
+    consumer = KafkaConsumer(**kafka_client_config(settings, group_id=None, enable_auto_commit=False,
+                                                   client_id="powersell-reader"))
     out = []
     try:
         tps = list(since)

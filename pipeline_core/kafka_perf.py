@@ -24,6 +24,7 @@ from typing import Callable
 
 from .errors import BrokerError
 from .kafka_broker import LocalKafka, _run, _tail, broker_answers, check_tools, maven_resolve
+from .security import java_client_properties, kafka_client_config, write_private
 from .settings import Settings
 from .topics import DATA_PARTITIONS
 
@@ -153,16 +154,18 @@ def tool_command(lib_dir: Path, jar: Path, log4j: Path, tool: str, *args: str) -
     return ["java", "-Xmx512m", f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{lib_dir}/*:{jar}", tool, *args]
 
 
-def producer_args(bootstrap: str, topic: str, records: int, record_size: int, rate: int = -1) -> list[str]:
+def producer_args(bootstrap: str, topic: str, records: int, record_size: int, rate: int = -1,
+                  client_config: Path | None = None) -> list[str]:
     # Client defaults otherwise: Kafka 4's producer is idempotent with acks=all, like the pipeline's.
+    # Security settings come in a 0600 file (client_config), never on the command line.
     return ["--topic", topic, "--num-records", str(records), "--record-size", str(record_size),
-            "--throughput", str(rate), "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
-            "client.id=powersell-perf-producer"]
+            "--throughput", str(rate), *(["--producer.config", str(client_config)] if client_config else []),
+            "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all", "client.id=powersell-perf-producer"]
 
 
-def consumer_args(bootstrap: str, topic: str, records: int, group: str) -> list[str]:
+def consumer_args(bootstrap: str, topic: str, records: int, group: str, client_config: Path | None = None) -> list[str]:
     return ["--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(records), "--group", group,
-            "--timeout", "30000"]
+            "--timeout", "30000", *(["--consumer.config", str(client_config)] if client_config else [])]
 
 
 # ---------------------------------------------------------------- the run
@@ -176,7 +179,7 @@ def measure_broker_limit(settings: Settings, records: int = DEFAULT_RECORDS, rec
     if records <= 0 or record_size <= 0 or paced_records < 0 or paced_rate <= 0:
         raise ValueError("records, record_size and paced_rate must be positive, paced_records not negative")
     bootstrap = settings.bootstrap_servers
-    if not broker_answers(bootstrap):
+    if not broker_answers(bootstrap, client_config=kafka_client_config(settings)):
         raise BrokerError(f"no Kafka broker answers on {bootstrap}; start it with `powersell-pipeline kafka up`")
     broker = LocalKafka(settings, progress=progress)
     check_tools(need_maven=not (broker.jars_cached() and tools_jar(settings).is_file()))
@@ -189,23 +192,27 @@ def measure_broker_limit(settings: Settings, records: int = DEFAULT_RECORDS, rec
     with tempfile.TemporaryDirectory(prefix="powersell-perf-") as scratch:
         log4j = Path(scratch) / "log4j2.properties"
         log4j.write_text(_TOOLS_LOG4J2)
+        client_config = Path(scratch) / "client.properties"  # 0600; the folder is removed with it
+        write_private(client_config, java_client_properties(settings))
         try:
             admin.create_topics({topic: {"num_partitions": partitions, "replication_factor": 1}},
                                 timeout_ms=30000, wait_for_metadata=True)
             progress(f"producing {records:,} records of {record_size} bytes to {topic}...")
             produced = _run_tool(tool_command(lib_dir, jar, log4j, PRODUCER_TOOL,
-                                              *producer_args(bootstrap, topic, records, record_size)),
+                                              *producer_args(bootstrap, topic, records, record_size,
+                                                             client_config=client_config)),
                                  timeout, "producer")
             progress(f"consuming them back from {topic}...")
             consumed = _run_tool(tool_command(lib_dir, jar, log4j, CONSUMER_TOOL,
-                                              *consumer_args(bootstrap, topic, records, group)),
+                                              *consumer_args(bootstrap, topic, records, group, client_config)),
                                  timeout, "consumer")
             paced = None
             if paced_records:
                 progress(f"producing {paced_records:,} more at {paced_rate:,} records/s for the latency...")
                 paced = parse_producer_output(_run_tool(tool_command(
                     lib_dir, jar, log4j, PRODUCER_TOOL,
-                    *producer_args(bootstrap, topic, paced_records, record_size, paced_rate)), timeout, "producer"))
+                    *producer_args(bootstrap, topic, paced_records, record_size, paced_rate, client_config)),
+                    timeout, "producer"))
         finally:
             with suppress(Exception):  # a scratch topic left behind is named for what it is
                 admin.delete_topics([topic], timeout_ms=30000)

@@ -87,16 +87,16 @@ class LagReader:
     def __init__(self, settings: Settings, group: str, topics: tuple[str, ...]):
         from kafka import KafkaAdminClient, KafkaConsumer
 
+        from .security import kafka_client_config
+
         self.group, self.topics = group, topics
-        self.admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id=f"{group}-lag",
-                                      request_timeout_ms=10000)
+        self.admin = KafkaAdminClient(**kafka_client_config(settings, client_id=f"{group}-lag", request_timeout_ms=10000))
         try:
             # Outside the group (group_id None): it never commits nor joins the stage's rebalances.
             # Small fetches: only each partition's first waiting record is wanted.
-            self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                          client_id=f"{group}-lag", enable_auto_commit=False,
-                                          max_partition_fetch_bytes=64 * 1024, fetch_max_bytes=1024 * 1024,
-                                          request_timeout_ms=10000)
+            self.consumer = KafkaConsumer(**kafka_client_config(
+                settings, group_id=None, client_id=f"{group}-lag", enable_auto_commit=False,
+                max_partition_fetch_bytes=64 * 1024, fetch_max_bytes=1024 * 1024, request_timeout_ms=10000))
         except Exception:
             self.admin.close()
             raise

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .errors import ConfigError
+from .security import MECHANISMS, PROTOCOLS, Secret
 
 SETTINGS_DOC = {
     "POWERSELL_KAFKA_PORT": ("9092", "port of the local broker's client listener (127.0.0.1)"),
@@ -29,7 +30,22 @@ SETTINGS_DOC = {
                                "per-subject data keys and the master key (0700); every process must see the same folder"),
     "POWERSELL_WEBHOOK_PUBLIC_URL": ("http://127.0.0.1:<webhook port>",
                                      "the webhook receiver's URL as marketplaces call it (signatures cover it)"),
+    "POWERSELL_KAFKA_SECURITY_PROTOCOL": ("auto", "PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL; auto: the local broker's "
+                                          "operator over SASL_SSL when `kafka up` secured it, else PLAINTEXT"),
+    "POWERSELL_KAFKA_SASL_MECHANISM": ("SCRAM-SHA-512", "SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN"),
+    "POWERSELL_KAFKA_USERNAME": ("operator (local broker)", "the SASL user (principal) this process is"),
+    "POWERSELL_KAFKA_PASSWORD_FILE": ("<data dir>/kafka/security/users/<user>.password",
+                                      "file holding the SASL password (preferred: never printed, never logged)"),
+    "POWERSELL_KAFKA_PASSWORD": ("(none)", "the SASL password itself, when a file is not possible"),
+    "POWERSELL_KAFKA_CA_FILE": ("the system's CAs; local broker: <data dir>/kafka/security/ca.pem",
+                                "PEM file of the CA that signed the brokers' certificates"),
+    "POWERSELL_KAFKA_CERT_FILE": ("(none)", "PEM client certificate, for clusters that want mutual TLS"),
+    "POWERSELL_KAFKA_KEY_FILE": ("(none)", "PEM private key of the client certificate"),
 }
+# who a process is to Kafka: a child process gets its own set, never its parent's
+SECURITY_VARIABLES = ("POWERSELL_KAFKA_SECURITY_PROTOCOL", "POWERSELL_KAFKA_SASL_MECHANISM", "POWERSELL_KAFKA_USERNAME",
+                      "POWERSELL_KAFKA_PASSWORD_FILE", "POWERSELL_KAFKA_PASSWORD", "POWERSELL_KAFKA_CA_FILE",
+                      "POWERSELL_KAFKA_CERT_FILE", "POWERSELL_KAFKA_KEY_FILE")
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 _VERSION = re.compile(r"^4\.\d+\.\d+$")
@@ -64,6 +80,15 @@ class Settings:
     log_level: str
     bind_host: str = "127.0.0.1"
     webhook_public_url: str | None = None
+    # Kafka client security (pipeline_core.security resolves them; None protocol = auto)
+    kafka_security_protocol: str | None = None
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: Secret | None = None
+    kafka_password_file: Path | None = None
+    kafka_ca_file: Path | None = None
+    kafka_cert_file: Path | None = None
+    kafka_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -96,7 +121,37 @@ class Settings:
             log_level=level,
             bind_host=env.get("POWERSELL_BIND_HOST", "127.0.0.1").strip() or "127.0.0.1",
             webhook_public_url=(env.get("POWERSELL_WEBHOOK_PUBLIC_URL") or "").strip().rstrip("/") or None,
+            **_security(env),
         )
+
+
+def _optional_file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def _security(env: Mapping[str, str]) -> dict:
+    protocol = (env.get("POWERSELL_KAFKA_SECURITY_PROTOCOL") or "auto").strip().upper()
+    if protocol != "AUTO" and protocol not in PROTOCOLS:
+        raise ConfigError(f"POWERSELL_KAFKA_SECURITY_PROTOCOL must be auto or one of {', '.join(PROTOCOLS)}, "
+                          f"got {protocol!r}")
+    mechanism = (env.get("POWERSELL_KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512").strip().upper()
+    if mechanism not in MECHANISMS:
+        raise ConfigError(f"POWERSELL_KAFKA_SASL_MECHANISM must be one of {', '.join(MECHANISMS)}, got {mechanism!r}")
+    password = env.get("POWERSELL_KAFKA_PASSWORD") or None
+    password_file = _optional_file(env, "POWERSELL_KAFKA_PASSWORD_FILE")
+    if password is not None and password_file is not None:
+        raise ConfigError("set POWERSELL_KAFKA_PASSWORD_FILE or POWERSELL_KAFKA_PASSWORD, not both")
+    cert, key = _optional_file(env, "POWERSELL_KAFKA_CERT_FILE"), _optional_file(env, "POWERSELL_KAFKA_KEY_FILE")
+    if key is not None and cert is None:
+        raise ConfigError("POWERSELL_KAFKA_KEY_FILE needs POWERSELL_KAFKA_CERT_FILE (the certificate of that key)")
+    return {"kafka_security_protocol": None if protocol == "AUTO" else protocol,
+            "kafka_sasl_mechanism": mechanism,
+            "kafka_username": (env.get("POWERSELL_KAFKA_USERNAME") or "").strip() or None,
+            "kafka_password": Secret(password) if password is not None else None,
+            "kafka_password_file": password_file,
+            "kafka_ca_file": _optional_file(env, "POWERSELL_KAFKA_CA_FILE"),
+            "kafka_cert_file": cert, "kafka_key_file": key}
 
 
 def free_ports(count: int) -> list[int]:

@@ -95,6 +95,45 @@ CATALOG = CATALOG + _partner_topics()
 _BY_NAME = {t.name: t for t in CATALOG}
 
 
+class Service(str, Enum):
+    """The pipeline's services, each its own principal on the broker (the webhook receiver runs inside
+    the connectors' process)."""
+    CONNECTORS = "connectors"
+    PRIVACY_WORKER = "privacy-worker"
+    AGGREGATION_WORKER = "aggregation-worker"
+
+
+_C, _P, _A = Service.CONNECTORS, Service.PRIVACY_WORKER, Service.AGGREGATION_WORKER
+# Which service writes and which reads each topic: with the access classes, the broker's ACLs come from
+# this (pipeline_core.acl). The privacy worker reads and tombstones the compacted topics for erasure.
+# Operators (decrypt's audit records, erasure requests from the command line) are not services.
+SERVICE_ACCESS: dict[str, tuple[tuple[Service, ...], tuple[Service, ...]]] = {  # topic: (writers, readers)
+    "raw.shops": ((_C,), (_P,)),
+    "raw.products": ((_C,), (_P,)),
+    "raw.orders": ((_C,), (_P,)),
+    "consent.events": ((_C, _P), (_C, _P)),
+    "connector.checkpoints": ((_C, _P), (_C, _P)),
+    "redacted.shops": ((_P,), (_P,)),
+    "redacted.products": ((_P,), (_A,)),
+    "redacted.orders": ((_P,), (_A,)),
+    "analytics.aggregates": ((_A,), ()),
+    "audience.marketing": ((_P,), (_P,)),
+    "audience.service": ((_P,), (_P,)),
+    "audit.access": ((_P,), ()),
+    "privacy.erasure-requests": ((), (_P,)),
+    "privacy.erasure-receipts": ((_P,), ()),
+    "ops.dead-letters": ((_C, _P, _A), ()),
+    **{t.name: ((_P,), ()) for t in CATALOG if t.access is AccessClass.PARTNER},
+}
+# Each Faust worker's app id: its consumer group and the prefix of the topics Faust makes for it.
+FAUST_APP_IDS = {Service.PRIVACY_WORKER: "powersell-redactor", Service.AGGREGATION_WORKER: "powersell-aggregator"}
+
+
+def partner_of(t: Topic) -> str | None:
+    """The partner a PARTNER topic is for (partner.NAME)."""
+    return t.name.split(".", 1)[1] if t.access is AccessClass.PARTNER else None
+
+
 def topic(name: str) -> Topic:
     try:
         return _BY_NAME[name]

@@ -25,6 +25,7 @@ from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
 from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError
+from pipeline_core.security import faust_credentials
 from pipeline_core.settings import Settings
 from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, AccessClass, Topic
 
@@ -46,6 +47,7 @@ def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faus
     return faust.App(
         app_id,
         broker=f"kafka://{settings.bootstrap_servers.split(',')[0]}",
+        broker_credentials=faust_credentials(settings),  # who this worker is to Kafka (pipeline_core.security)
         broker_client_id=app_id,
         datadir=str(datadir),
         store=store,
@@ -98,13 +100,14 @@ def _committed_offsets(settings: Settings, group: str) -> Callable:
 
         from pipeline_core.kafka_io import admin_client
         from pipeline_core.lag import committed_offsets
+        from pipeline_core.security import kafka_client_config
         tps = [TopicPartition(CONSENT_TOPIC, p) for p in partitions]
         admin = admin_client(settings)
         try:
             committed = committed_offsets(admin, group, tps)
         finally:
             admin.close()
-        consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+        consumer = KafkaConsumer(**kafka_client_config(settings, enable_auto_commit=False))
         try:
             starts = consumer.beginning_offsets(tps)
         finally:

@@ -155,10 +155,11 @@ class KafkaCompactedLog(CompactedLog):
 
         self.timeout = timeout
         self._own_producer = producer is None
-        self.producer = producer or KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
-                                                  enable_idempotence=True, client_id="powersell-erasure")
-        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                      enable_auto_commit=False, client_id="powersell-erasure")
+        from pipeline_core.security import kafka_client_config
+        self.producer = producer or KafkaProducer(**kafka_client_config(
+            settings, acks="all", enable_idempotence=True, client_id="powersell-erasure"))
+        self.consumer = KafkaConsumer(**kafka_client_config(settings, group_id=None, enable_auto_commit=False,
+                                                            client_id="powersell-erasure"))
         self._where: dict[tuple[str, str], set[int]] = {}  # (topic, live key) -> partitions
         self._sent: list[tuple[str, Any]] = []
 

@@ -160,7 +160,7 @@ def fake_run(settings, monkeypatch):
     """Everything around the tools faked; returns (admin, tool calls, outputs by tool)."""
     admin, calls = FakeAdmin(), []
     outputs = {"producer": [PRODUCER_FLAT_OUT, PRODUCER_PACED], "consumer": [CONSUMER]}
-    monkeypatch.setattr(kafka_perf, "broker_answers", lambda bootstrap: True)
+    monkeypatch.setattr(kafka_perf, "broker_answers", lambda bootstrap, **kw: True)
     monkeypatch.setattr(kafka_perf, "check_tools", lambda need_maven: None)
     monkeypatch.setattr(kafka_perf.LocalKafka, "ensure_jars", lambda self: self.lib_dir)
     monkeypatch.setattr(kafka_perf, "ensure_tools_jar", lambda s, progress=None: tools_jar(s))
@@ -204,7 +204,7 @@ def test_when_fewer_records_came_back_than_asked_then_the_run_fails(settings, fa
 
 
 def test_when_no_broker_answers_then_nothing_is_started(settings, monkeypatch):
-    monkeypatch.setattr(kafka_perf, "broker_answers", lambda bootstrap: False)
+    monkeypatch.setattr(kafka_perf, "broker_answers", lambda bootstrap, **kw: False)
     monkeypatch.setattr(kafka_perf, "check_tools", lambda need_maven: pytest.fail("must not look for Java"))
     with pytest.raises(BrokerError, match="no Kafka broker answers"):
         measure_broker_limit(settings)
