@@ -13,6 +13,7 @@ from datetime import timedelta
 from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.bench_report import table, write_section
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
+from pipeline_core.security import principal_env
 from pipeline_core.settings import Settings
 
 from . import MARKETPLACES
@@ -30,7 +31,8 @@ def bench_one(settings: Settings, name: str, shops: int, products: int, orders: 
     server = serve_in_thread(sim.app(), name=f"bench-{name}")
     with tempfile.TemporaryDirectory() as data:
         local = Settings.from_env({**os.environ, "POWERSELL_DATA_DIR": data,
-                                   "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers})
+                                   "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+                                   **principal_env(settings, "connectors")})
         publisher = AvroPublisher(local, client_id=f"bench-{name}")
         metrics = ConnectorMetrics()
         market = marketplace_config(name, {f"POWERSELL_{name.upper()}_BASE_URL": server.url})

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from pipeline_core.errors import PipelineError
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -436,8 +437,8 @@ class BenchKafka:
     def producer(self, linger_ms: int):
         from kafka import KafkaProducer
 
-        return KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, client_id="bench-redaction",
-                             acks="all", linger_ms=linger_ms, batch_size=256 * 1024)
+        return KafkaProducer(**kafka_client_config(self.settings, client_id="bench-redaction", acks="all",
+                                                   linger_ms=linger_ms, batch_size=256 * 1024))
 
     def preload(self, events: Sequence[BenchEvent]) -> None:
         producer = self.producer(linger_ms=20)
@@ -470,16 +471,16 @@ class BenchKafka:
         from kafka import KafkaConsumer, TopicPartition
 
         if self._counter is None:
-            self._counter = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, group_id=None,
-                                          enable_auto_commit=False, client_id="bench-count")
+            self._counter = KafkaConsumer(**kafka_client_config(self.settings, group_id=None, enable_auto_commit=False,
+                                                                client_id="bench-count"))
         return sum(self._counter.end_offsets([TopicPartition(name, p) for p in range(BENCH_PARTITIONS)]).values())
 
     def read_all(self, name: str, expected: int, timeout: float = 120.0) -> list[tuple[int, bytes]]:
         """(CreateTime ms, value) of every record of the topic, from the beginning."""
         from kafka import KafkaConsumer, TopicPartition
 
-        consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, group_id=None,
-                                 enable_auto_commit=False, client_id="bench-read", max_poll_records=5000)
+        consumer = KafkaConsumer(**kafka_client_config(self.settings, group_id=None, enable_auto_commit=False,
+                                                       client_id="bench-read", max_poll_records=5000))
         try:
             consumer.assign([TopicPartition(name, p) for p in range(BENCH_PARTITIONS)])
             consumer.seek_to_beginning()
@@ -561,7 +562,7 @@ def run_app(kafka: BenchKafka, app: str, backlog: Sequence[BenchEvent], paced: S
                 "POWERSELL_DATA_DIR": str(workdir / app_id),      # faust's datadir; nothing else is written
                 "POWERSELL_PSEUDONYM_KEY": os.urandom(32).hex(),  # a throwaway key, never the real one
                 "POWERSELL_BOOTSTRAP_SERVERS": kafka.settings.bootstrap_servers,
-                "POWERSELL_LOG_LEVEL": "WARNING"})
+                "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka.settings, OPERATOR)})
     log = workdir / f"{app_id}.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "streams.bench", "run-app", app, "--app-id", app_id],
