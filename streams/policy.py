@@ -5,6 +5,10 @@ parameters. It is loaded once when a worker starts and checked there, failing cl
 - every kind in PII_KINDS has exactly one rule, and every rule names a known kind and action
   with parameters that action takes;
 - every "pii" tag in a raw schema is a known kind (and so has a rule);
+- every free-text field of a raw schema has its own entry in "free_text_fields", saying
+  "scan" (detected values become typed placeholders) or "drop" (the redacted field is null;
+  only a nullable redacted field can be dropped), keyed by record and path
+  ("RawOrderEvent.buyer_note", "RawOrderEvent.items.product_title");
 - every field a redacted schema keeps says, as its "transform", the action of its source
   field's kind (checked by streams.redaction when it pairs the schemas field by field).
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
@@ -28,11 +32,13 @@ from streams.actions import ACTIONS, Action, ActionConfigError
 if TYPE_CHECKING:
     from pipeline_core.avro_codec import SchemaRegistry
 
-__all__ = ["DEFAULT_POLICY", "Policy", "PolicyError", "Rule", "load_policy", "tagged_fields", "validate_schemas"]
+__all__ = ["DEFAULT_POLICY", "FREE_TEXT_ACTIONS", "Policy", "PolicyError", "Rule", "load_policy", "tagged_fields",
+           "validate_schemas"]
 
 DEFAULT_POLICY = Path(__file__).resolve().with_name("policy.json")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NOT_PARAMS = {"action", "doc"}
+FREE_TEXT_ACTIONS = ("scan", "drop")  # what a free-text field's own entry may say
 
 
 class PolicyError(ConfigError):
@@ -54,6 +60,8 @@ class Policy:
     version: str
     rules: Mapping[str, Rule]
     source: str = "policy"
+    # free-text field ("RawOrderEvent.buyer_note") -> its action, scan or drop
+    free_text_fields: Mapping[str, Action] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "policy") -> Policy:
@@ -70,7 +78,12 @@ class Policy:
         if missing:
             raise PolicyError(f"{source}: no rule for kind {', '.join(map(repr, missing))}; every kind in "
                               f"schemas.PII_KINDS needs one (fail closed: nothing is passed through)")
-        return cls(version, MappingProxyType(rules), source)
+        fields_data = data.get("free_text_fields")
+        if not isinstance(fields_data, dict):
+            raise PolicyError(f"{source}: \"free_text_fields\" must be an object mapping each free-text field "
+                              f"(e.g. \"RawOrderEvent.buyer_note\") to {{\"action\": \"scan\" or \"drop\"}}")
+        fields = {name: _free_text_action(source, name, entry) for name, entry in fields_data.items() if name != "doc"}
+        return cls(version, MappingProxyType(rules), source, MappingProxyType(fields))
 
     def rule(self, kind: str, where: str) -> Rule:
         """The rule for the kind of the field at where; PolicyError if the kind is unknown or has no rule."""
@@ -85,9 +98,19 @@ class Policy:
         return frozenset(rule.action_name for rule in self.rules.values())
 
     def check_raw_schema(self, definition: Mapping[str, Any]) -> None:
-        """Every "pii" tag of a raw schema is a known kind with a rule."""
+        """Every "pii" tag of a raw schema is a known kind with a rule; every free-text field has its entry."""
         for where, kind in tagged_fields(definition):
             self.rule(kind, where)
+            if kind == "free_text":
+                self.free_text_action(free_text_key(definition, where))
+
+    def free_text_action(self, field: str) -> Action:
+        """The action of one free-text field ("RawOrderEvent.buyer_note"); PolicyError if it has no entry."""
+        action = self.free_text_fields.get(field)
+        if action is None:
+            raise PolicyError(f"{self.source}: free-text field {field} has no entry in \"free_text_fields\"; "
+                              f"give it {{\"action\": \"scan\"}} or {{\"action\": \"drop\"}} (fail closed)")
+        return action
 
     def check_transform(self, where: str, kind: str | None, transform: str | None) -> Rule | None:
         """The rule that fills the redacted field at where from a raw field of kind (None: untagged).
@@ -128,6 +151,24 @@ def _rule(source: str, kind: str, data: Any) -> Rule:
     except ActionConfigError as exc:
         raise PolicyError(f"{source}: the rule for kind {kind!r}: {exc}") from None
     return Rule(kind, action)
+
+
+def _free_text_action(source: str, field: str, data: Any) -> Action:
+    name = data.get("action") if isinstance(data, dict) else None
+    if name not in FREE_TEXT_ACTIONS:
+        said = f"unknown action {name!r}" if isinstance(name, str) else "no \"action\""
+        raise PolicyError(f"{source}: free-text field {field} has {said}; a free-text field says \"scan\" or \"drop\"")
+    try:
+        return ACTIONS[name].from_rule("free_text", {k: v for k, v in data.items() if k not in _NOT_PARAMS})
+    except ActionConfigError as exc:
+        raise PolicyError(f"{source}: free-text field {field}: {exc}") from None
+
+
+def free_text_key(definition: Mapping[str, Any], where: str) -> str:
+    """com.powersell.pipeline.raw.RawOrderEvent.items.product_title -> RawOrderEvent.items.product_title"""
+    name = definition["name"]
+    namespace = name.rpartition(".")[0] if "." in name else definition.get("namespace", "")
+    return where[len(namespace) + 1:] if namespace and where.startswith(namespace + ".") else where
 
 
 def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:

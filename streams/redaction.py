@@ -26,7 +26,7 @@ from pipeline_core.pseudonyms import load_pseudonym_key
 from pipeline_core.topics import shop_key
 from streams.actions import Action, ActionContext, ActionError, PseudonymAction, Scanner
 from pipeline_core.keystore import KeyStore, LocalKeyStore, SecretKey
-from streams.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from streams.policy import DEFAULT_POLICY, Policy, PolicyError, free_text_key, load_policy
 
 __all__ = ["GENERATED", "SOURCES", "RedactionError", "Redactor", "compile_plans", "default_scanner", "load_pseudonym_key",
            "redacted_name"]
@@ -91,6 +91,7 @@ class _Schema:
     def __init__(self, definition: Mapping[str, Any]) -> None:
         self.named: dict[str, dict] = {}
         self._names: dict[int, str] = {}
+        self.definition = definition
         self._collect(definition, "")
 
     def _collect(self, schema: Any, namespace: str) -> None:
@@ -189,9 +190,15 @@ def _compile_record(policy: Policy, red: _Schema, red_rec: dict, raw: _Schema, r
             raise PolicyError(f"{here}: its source fields carry different kinds")
         kind = kinds.pop()
         rule = policy.check_transform(here, kind, red_field.get("transform"))
+        action = rule.action if rule is not None else None
+        if kind == "free_text":  # each free-text field has its own entry: scan, or drop (null downstream)
+            key = free_text_key(raw.definition, ".".join((raw.name_of(raw.definition),) + raw_prefix + sources[0]))
+            action = policy.free_text_action(key)
+            if action.name == "drop" and not nullable and not many:
+                raise PolicyError(f"{here} is required in the redacted schema: free-text field {key} cannot be "
+                                  f"dropped (make the field nullable, or scan it)")
         consumed.update(raw_prefix + path for path in sources)
-        fields.append(_Field(name, here, sources, not nullable and not many, many, None, kind,
-                             rule.action if rule is not None else None))
+        fields.append(_Field(name, here, sources, not nullable and not many, many, None, kind, action))
     return tuple(fields)
 
 

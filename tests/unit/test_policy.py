@@ -1,18 +1,25 @@
 """The redaction policy file and its checks against the schemas: every failure stops the
-worker at start with one message naming the kind and the field (fail closed)."""
+worker at start with one message naming the kind and the field (fail closed). Free-text
+fields each have their own entry, scan or drop."""
 
 from __future__ import annotations
 
 import copy
 import json
 import shutil
+from collections import Counter
+from datetime import datetime, timezone
 from types import MappingProxyType
 
 import pytest
 
 from pipeline_core.avro_codec import SchemaRegistry, default_registry
 from schemas import PII_KINDS, SCHEMA_DIR
-from streams.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy, tagged_fields, validate_schemas
+from pipeline_core.keystore import SecretKey
+from pipeline_core.sample_events import sample_events
+from streams.policy import (DEFAULT_POLICY, FREE_TEXT_ACTIONS, Policy, PolicyError, free_text_key, load_policy,
+                            tagged_fields, validate_schemas)
+from streams.redaction import Redactor
 
 SHIPPED = json.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
 RAW_ORDER = "com.powersell.pipeline.raw.RawOrderEvent"
@@ -153,9 +160,11 @@ def test_when_a_schema_disagrees_with_the_policy_then_validation_fails_closed_na
 
 
 def test_when_a_tagged_field_has_no_rule_then_validation_fails_closed_naming_kind_and_field():
-    rules = {kind: rule for kind, rule in load_policy().rules.items() if kind != "phone"}
+    shipped = load_policy()
+    rules = {kind: rule for kind, rule in shipped.rules.items() if kind != "phone"}
     with pytest.raises(PolicyError, match=r"no rule for kind 'phone', tagged on .*RawOrderEvent.recipient.phone"):
-        validate_schemas(Policy("test", MappingProxyType(rules)), default_registry())
+        validate_schemas(Policy("test", MappingProxyType(rules), free_text_fields=shipped.free_text_fields),
+                         default_registry())
 
 
 def test_when_the_policy_changes_an_action_the_schemas_rely_on_then_validation_fails_closed():
@@ -178,3 +187,81 @@ def test_when_tags_are_listed_then_nested_records_and_arrays_are_included():
     assert tags[f"{RAW_ORDER}.recipient.address.province"] == "location_region"
     assert tags[f"{RAW_ORDER}.items.product_title"] == "free_text"
     assert tags[f"{RAW_ORDER}.payment.card.card_ciphertext"] == "card_number"
+
+
+# ---------------------------------------------------------------- free-text fields, one entry each
+def _free_text_fields(registry) -> set[str]:
+    out = set()
+    for name in registry.names():
+        if ".raw." in name:
+            definition = registry.definition(name)
+            out |= {free_text_key(definition, where) for where, kind in tagged_fields(definition) if kind == "free_text"}
+    return out
+
+
+def test_when_the_shipped_policy_is_read_then_every_free_text_field_has_its_own_scan_or_drop_entry():
+    fields = _free_text_fields(default_registry())
+    assert {"RawOrderEvent.buyer_note", "RawOrderEvent.items.product_title", "RawProductEvent.title",
+            "RawProductEvent.description", "RawShopEvent.shop_name"} <= fields
+    policy = load_policy()
+    assert set(policy.free_text_fields) == fields  # no entry for a field that does not exist
+    assert {a.name for a in policy.free_text_fields.values()} <= set(FREE_TEXT_ACTIONS)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.pop("free_text_fields"), r"\"free_text_fields\" must be an object"),
+    (lambda d: d["free_text_fields"].update({"RawOrderEvent.buyer_note": {"action": "mask"}}),
+     r"free-text field RawOrderEvent.buyer_note has unknown action 'mask'; a free-text field says \"scan\" or \"drop\""),
+    (lambda d: d["free_text_fields"].update({"RawShopEvent.shop_name": "scan"}),
+     r"free-text field RawShopEvent.shop_name has no \"action\""),
+    (lambda d: d["free_text_fields"].update({"RawShopEvent.shop_name": {"action": "scan", "keep_last": 3}}),
+     r"free-text field RawShopEvent.shop_name: .*keep_last"),
+])
+def test_when_a_free_text_entry_is_wrong_then_loading_fails_closed_naming_the_field(change, message):
+    with pytest.raises(PolicyError, match=message):
+        Policy.from_dict(_policy_with(change))
+
+
+@pytest.mark.parametrize("field", ["RawOrderEvent.buyer_note", "RawOrderEvent.items.product_title",
+                                   "RawProductEvent.description", "RawShopEvent.shop_name"])
+def test_when_a_free_text_field_has_no_entry_then_the_worker_does_not_start(field):
+    policy = Policy.from_dict(_policy_with(lambda d: d["free_text_fields"].pop(field)))
+    with pytest.raises(PolicyError, match=rf"free-text field {field} has no entry in \"free_text_fields\""):
+        validate_schemas(policy, default_registry())
+
+
+def test_when_a_required_free_text_field_is_set_to_drop_then_the_worker_does_not_start():
+    policy = Policy.from_dict(_policy_with(
+        lambda d: d["free_text_fields"].update({"RawProductEvent.title": {"action": "drop"}})))
+    with pytest.raises(PolicyError, match=r"RedactedProductEvent.title is required in the redacted schema: "
+                                          r"free-text field RawProductEvent.title cannot be dropped"):
+        validate_schemas(policy, default_registry())
+
+
+KEY = SecretKey(b"test-pseudonym-key-0123456789abcdef")
+
+
+def _marking_scanner(text: str):
+    return f"<scanned {len(text)}>", Counter({"NAME": 1})
+
+
+def _redacted_order(action: str):
+    policy = Policy.from_dict(_policy_with(
+        lambda d: d["free_text_fields"].update({"RawOrderEvent.buyer_note": {"action": action}})))
+    redactor = Redactor(policy, default_registry(), pseudonym_key=KEY, scanner=_marking_scanner)
+    raw = next(r for t, _, r in sample_events(datetime(2026, 11, 21, tzinfo=timezone.utc))
+               if t == "raw.orders" and r.get("buyer_note"))
+    return raw, *redactor.redact(RAW_ORDER, raw)[1:]
+
+
+def test_when_buyer_note_says_drop_then_it_is_null_downstream_and_the_item_titles_are_still_scanned():
+    raw, red, counts = _redacted_order("drop")
+    assert raw["buyer_note"] and red["buyer_note"] is None
+    assert counts["free_text"] == 1
+    assert all(item["product_title"].startswith("<scanned") for item in red["items"] if item["product_title"])
+
+
+def test_when_buyer_note_says_scan_then_it_is_the_scanner_output():
+    raw, red, counts = _redacted_order("scan")
+    assert red["buyer_note"] == f"<scanned {len(raw['buyer_note'])}>"
+    assert counts["NAME"] >= 1 and counts["free_text"] == 0
