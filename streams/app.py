@@ -194,7 +194,7 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 outcome = stage.process(message.topic, message.partition, message.offset, message.key, message.value)
                 if isinstance(outcome, Redacted):
                     await outputs[outcome.topic].send(key=outcome.key, value=outcome.value)
-                    await send_all(outcome.also)
+                    await send_all(stage.at_send(message.key, outcome.also))  # sharing re-decided at send time
                 elif not isinstance(outcome, Filtered):
                     await dead_letters.send(key=message.key, value=registry.encode(DEAD_LETTER_NAME, outcome.record),
                                             headers=[("reason", outcome.reason.encode()), ("stage", b"redactor")])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from pipeline_core.avro_codec import SchemaRegistry
 from pipeline_core.dead_letters import dead_letter_record
@@ -29,7 +30,7 @@ from pipeline_core.topics import shop_key, topic
 from .audiences import AUDIENCE_NAME, Audiences
 from .consent import ConsentBook
 from .redaction import RedactionError, Redactor
-from .sharing import PARTNER_RECORD, Partner, shares
+from .sharing import PARTNER_RECORD, Partner, shares, still_granted
 
 STAGE = "redactor"
 OUTPUTS = {"raw.shops": "redacted.shops", "raw.products": "redacted.products", "raw.orders": "redacted.orders"}
@@ -82,9 +83,10 @@ class StageMetrics:
 class RedactionStage:
     def __init__(self, redactor: Redactor, registry: SchemaRegistry, metrics: StageMetrics, consent: ConsentBook,
                  audiences: Audiences | None = None, partners: tuple[Partner, ...] = (),
-                 sealer: RecordSealer | None = None):
+                 sealer: RecordSealer | None = None, clock=lambda: datetime.now(timezone.utc)):
         """sealer opens the sealed fields; without one, only records written before sealing (plaintext) redact."""
         self.redactor, self.registry, self.metrics, self.sealer = redactor, registry, metrics, sealer
+        self.clock = clock  # send time, for sharing decisions
         self.consent, self.audiences, self.partners = consent, audiences, partners
         self._expected = {name: topic(name).value_schema for name in OUTPUTS}
 
@@ -146,12 +148,28 @@ class RedactionStage:
 
     def _shares(self, redacted_topic: str, subject: str, redacted: dict) -> tuple:
         out = []
-        for share in shares(self.partners, self.consent, redacted_topic, subject, redacted):
+        for share in shares(self.partners, self.consent, redacted_topic, subject, redacted, self.clock()):
             self.metrics.decided(share.decision.purpose, share.decision.outcome)
             if share.record is not None:
                 out.append((share.partner.topic, share.record["event_id"].encode(),
                             self.registry.encode(PARTNER_RECORD, share.record)))
                 self.metrics.produced.labels(stage="sharing", topic=share.partner.topic).inc()
+        return tuple(out)
+
+    def at_send(self, key: bytes | None, also: tuple) -> tuple:
+        """The outputs of one record as they are about to be sent: a partner share whose sharing consent
+        was withdrawn since it was built (the consent agent runs between awaits) is dropped and counted."""
+        subject = (key or b"").decode("utf-8", "replace")
+        out = []
+        for entry in also:
+            topic_name = entry[0]
+            if topic_name.startswith("partner."):
+                decision = still_granted(self.consent, subject, topic_name.removeprefix("partner."), self.clock())
+                if not decision.allowed:
+                    self.metrics.decided(decision.purpose, decision.outcome)
+                    self.metrics.filtered.labels(stage="sharing", reason=decision.reason).inc()
+                    continue
+            out.append(entry)
         return tuple(out)
 
     def audience_changes(self, subject: str) -> tuple:

@@ -1,13 +1,19 @@
 """Third-party sharing (R4, R11): each partner in `schemas/partners.json` gets, on its own
 topic, only events of shops that authorised that partner (THIRD_PARTY_SHARING, scope =
-partner) at the event's time, and only the allow-listed fields of the *redacted* event,
-so a partner never sees more than downstream teams do."""
+partner), and only the allow-listed fields of the *redacted* event, so a partner never sees
+more than downstream teams do.
+
+A disclosure happens when a record is sent, so sharing is decided twice: it must have been
+granted at the event's time (history from before a grant is not shared) AND still be granted
+at send time (a withdrawal stops every later send, including re-reads and backfills of events
+stamped before it). `disclosure` is that rule; the worker applies it when it builds a share
+and again right before it sends one (`still_granted`)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -70,14 +76,28 @@ class Share:
     record: dict[str, Any] | None  # a PartnerRecord when allowed
 
 
+def disclosure(book: ConsentBook, subject: str, partner: str, event_time: datetime, now: datetime) -> Decision:
+    """Allowed only if sharing with partner was granted at the event's time and is still granted now."""
+    at_event = book.decide(subject, SHARING, partner, event_time)
+    if not at_event.allowed:
+        return at_event
+    return book.decide(subject, SHARING, partner, now)
+
+
+def still_granted(book: ConsentBook, subject: str, partner: str, now: datetime) -> Decision:
+    """The send-time half of `disclosure`, for a share built a moment ago."""
+    return book.decide(subject, SHARING, partner, now)
+
+
 def shares(partners: tuple[Partner, ...], book: ConsentBook, redacted_topic: str, subject: str,
-           redacted: dict[str, Any]) -> list[Share]:
+           redacted: dict[str, Any], now: datetime | None = None) -> list[Share]:
+    now = now or datetime.now(timezone.utc)
     out = []
     for partner in partners:
         paths = partner.allow.get(redacted_topic)
         if not paths:
             continue
-        decision = book.decide(subject, SHARING, partner.name, redacted["event_time"])
+        decision = disclosure(book, subject, partner.name, redacted["event_time"], now)
         record = None
         if decision.allowed:
             record = {"event_id": redacted["event_id"], "partner": partner.name, "record_type": RECORD_TYPES[redacted_topic],
