@@ -5,7 +5,7 @@ the fields the pipeline scans: product titles and descriptions, buyer notes, cha
 address lines. About half carry personal data, labelled with its kind and exact substring;
 the other half carry only look-alikes that must survive redaction (order numbers, SKUs,
 EAN-13 barcodes, listing ids, prices, dates, times, sizes, model numbers, product links,
-versions, postal codes; and, from streams.pii_corpus_people, shops, brands, places and
+versions; and, from streams.pii_corpus_people, shops, brands, places and
 streets named like people, kinship words used as pronouns, Thai words that begin like a
 title, hashtags), which are labelled too. Values follow the real formats (allocated phone
 ranges, issuer prefixes, province codes, checksums) and vary the way people write them:
@@ -858,7 +858,7 @@ _KEEP_SLOTS = {
     "order": "order_number", "sku": "sku", "barcode": "barcode", "price": "price",
     "date": "date", "expiry": "date", "time": "time", "size": "size", "model": "model_number",
     "product_link": "product_link", "version": "version", "qty": "quantity", "listing_id": "listing_id",
-    "dims": "size", "postcode": "postal_code", "voucher": "voucher", "lan_ip": "lan_address",
+    "dims": "size", "voucher": "voucher", "lan_ip": "lan_address",
 }
 
 
