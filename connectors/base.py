@@ -44,7 +44,7 @@ class TokenExpired(ConnectorError):
 
 
 class BadPayload(ConnectorError):
-    """reason is one of: invalid_json, invalid_utf8, oversize, missing_field, wrong_type, bad_signature."""
+    """reason is one of: invalid_json, invalid_utf8, too_deep, oversize, missing_field, wrong_type, bad_signature."""
 
     def __init__(self, reason: str, message: str, body: bytes = b""):
         super().__init__(message)

@@ -95,6 +95,9 @@ def card(number: str | None, seal_card) -> dict | None:
     return {"card_ciphertext": seal_card(digits), "brand": card_brand(digits), "last4": digits[-4:]}
 
 
+MAX_JSON_DEPTH = 32  # pushes nest a few levels; deeper ones would only reach recursion limits further on
+
+
 def json_object(body: bytes, what: str) -> dict:
     """A push or response body that must be a UTF-8 JSON object; BadPayload (no values quoted) otherwise."""
     try:
@@ -103,6 +106,22 @@ def json_object(body: bytes, what: str) -> dict:
         raise BadPayload("invalid_utf8", f"{what} is not UTF-8", body) from None
     except json.JSONDecodeError:
         raise BadPayload("invalid_json", f"{what} is not JSON ({len(body)} bytes)", body) from None
+    except RecursionError:
+        raise BadPayload("too_deep", f"{what} is nested too deeply", body) from None
     if not isinstance(parsed, dict):
         raise BadPayload("wrong_type", f"{what} is not a JSON object", body)
+    if _deeper_than(parsed, MAX_JSON_DEPTH):
+        raise BadPayload("too_deep", f"{what} is nested deeper than {MAX_JSON_DEPTH}", body)
     return parsed
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Iterative, so it cannot hit the recursion limit it guards against."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False

@@ -5,10 +5,19 @@ the platform requires (2xx with an empty body, quickly), deduplicated by notific
 then handled off the request path: authorised -> consent granted, cancelled -> consent
 withdrawn, order status -> the order is fetched and published (only while the shop's
 connection consent is active). Pushes are hints: the poller's lookback window is what
-guarantees nothing is missed, so a push that fails to process is never the only copy."""
+guarantees nothing is missed, so a push that fails to process is never the only copy.
+
+Edges (a receiver on the internet meets slow, broken and hostile clients): a request must
+finish its headers within `read_timeout` of connecting (aiohttp's keep-alive timer, which
+runs from the connection's start) and its body within `read_timeout` of its headers, or the
+connection is cut; a declared Content-Length over the limit is refused before any of the
+body is read, and a body is never read past it; undecodable headers, bad signatures and
+bodies that are not UTF-8 JSON objects of bounded depth are 4xx. Every refusal of a routed
+request is counted in webhook_pushes_rejected_total with a reason from a closed set."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -16,6 +25,7 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from .base import BadPayload, ConnectorError, MarketplaceApi, PushKind, PushNotice
 from .onboarding import connection_consent
@@ -23,6 +33,9 @@ from .runner import ShopSyncer, SyncReport
 
 log = logging.getLogger("powersell.webhook")
 MAX_PUSH_BYTES = 1024 * 1024
+READ_TIMEOUT_SECONDS = 10.0   # platforms post small bodies at once; a slow client is cut, not waited for
+LINGER_SECONDS = 1.0          # after an early refusal, how long the unread rest of a body is drained
+SIGNATURE_HEADER = "Authorization"  # all three marketplaces sign in it
 
 
 class SeenNotifications:
@@ -41,10 +54,24 @@ class SeenNotifications:
         return True
 
 
+def headers_readable(headers) -> bool:
+    """aiohttp hands undecodable header bytes over as lone surrogates; a signature must be one
+    plain ASCII value. Anything else is refused before a marketplace module compares it."""
+    for value in headers.values():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    signatures = headers.getall(SIGNATURE_HEADER, [])
+    return len(signatures) <= 1 and all(v.isascii() and v.isprintable() for v in signatures)
+
+
 class WebhookReceiver:
-    def __init__(self, syncers: dict[str, ShopSyncer], callback_base_url: str):
+    def __init__(self, syncers: dict[str, ShopSyncer], callback_base_url: str, *,
+                 read_timeout: float = READ_TIMEOUT_SECONDS, max_body_bytes: int = MAX_PUSH_BYTES):
         self.syncers = syncers
         self.callback_base_url = callback_base_url.rstrip("/")
+        self.read_timeout, self.max_body_bytes = read_timeout, max_body_bytes
         self.seen = SeenNotifications()
         self.work: queue.Queue[tuple[ShopSyncer, PushNotice] | None] = queue.Queue()
         self.handled = 0
@@ -52,7 +79,11 @@ class WebhookReceiver:
 
     # ---------------------------------------------------------------- HTTP side
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_PUSH_BYTES)
+        # keepalive_timeout also runs from a connection's start until its first request's headers
+        # are complete: it is the header read timeout (aiohttp >= 3.12).
+        app = web.Application(client_max_size=self.max_body_bytes,
+                              handler_args={"keepalive_timeout": self.read_timeout,
+                                            "lingering_time": min(LINGER_SECONDS, self.read_timeout)})
         app.router.add_post("/webhooks/{marketplace}", self.receive)
         app.router.add_get("/healthz", self.healthz)
         return app
@@ -67,31 +98,46 @@ class WebhookReceiver:
             return web.Response(status=404)
         metrics = syncer.metrics
         metrics.pushes.labels(marketplace=marketplace).inc()
+
+        def refuse(status: int, reason: str) -> web.Response:
+            metrics.pushes_rejected.labels(marketplace=marketplace, reason=reason).inc()
+            return web.Response(status=status)
+
+        if request.content_length is not None and request.content_length > self.max_body_bytes:
+            return refuse(413, "oversize")  # before reading any of it
+        if not headers_readable(request.headers):
+            return refuse(400, "bad_header")
         try:
-            body = await request.read()
+            async with asyncio.timeout(self.read_timeout):
+                body = await request.read()   # stops past client_max_size
         except web.HTTPRequestEntityTooLarge:
-            metrics.pushes_rejected.labels(marketplace=marketplace, reason="oversize").inc()
-            return web.Response(status=413)
+            return refuse(413, "oversize")
+        except TimeoutError:
+            return refuse(408, "read_timeout")
+        except (ConnectionError, RequestPayloadError):  # the client broke off mid-body
+            return refuse(400, "incomplete_body")
         url = f"{self.callback_base_url}/webhooks/{marketplace}"
         if not syncer.api.verify_push(url, request.headers, body):
-            metrics.pushes_rejected.labels(marketplace=marketplace, reason="bad_signature").inc()
-            return web.Response(status=401)
-        self.accept(syncer, body)
+            return refuse(401, "bad_signature")
+        if not self.accept(syncer, body):
+            return web.Response(status=400)  # counted and dead-lettered by accept
         return web.Response(status=200)  # empty body: what Shopee requires, fine for the others
 
-    def accept(self, syncer: ShopSyncer, body: bytes) -> None:
-        """A verified (or API-recovered) push body: parse, drop duplicates, queue."""
+    def accept(self, syncer: ShopSyncer, body: bytes) -> bool:
+        """A verified (or API-recovered) push body: parse, drop duplicates, queue. False when the
+        body is malformed (counted as rejected, dead-lettered with its reason)."""
         marketplace = syncer.api.name
         try:
             notice = syncer.api.parse_push(body)
-        except BadPayload as bad:  # acknowledged anyway: a malformed push retried is still malformed
+        except BadPayload as bad:
             syncer.metrics.pushes_rejected.labels(marketplace=marketplace, reason=bad.reason).inc()
             syncer.dead_letter(bad, None)
-            return
+            return False
         if not self.seen.first_time(f"{marketplace}:{notice.notification_id}"):
             syncer.metrics.pushes_duplicated.labels(marketplace=marketplace).inc()
-            return
+            return True
         self.work.put((syncer, notice))
+        return True
 
     # ---------------------------------------------------------------- processing
     def start(self) -> None:

@@ -35,6 +35,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "no_consent", "consent_withdrawn", "consent_expired", "duplicate", "bad_signature", "not_authorised",
         "rate_limited_too_long", "api_failed", "result_cap", "missing_record", "redaction_failed",
         "small_cell", "dominance", "complementary", "too_late", "late", "stale",
+        "bad_header", "too_deep", "read_timeout", "incomplete_body",  # webhook requests refused at the edge
         "subject_erased", "cannot_decrypt", "sealing_failed",  # sealed personal data (erasure, key store)
     }),
     "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},
