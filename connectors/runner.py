@@ -10,6 +10,8 @@ under the shop's key; with no shop to attribute it to, it is withheld."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,8 +24,8 @@ from pipeline_core.kafka_io import AvroPublisher
 from pipeline_core.sealing import RecordSealer
 from pipeline_core.topics import shop_key, topic
 
-from .base import ApiFailed, BadPayload, DeadPayload, Item, MarketplaceApi, RawEvent, ShopSession, Stream, \
-    TimeWindow, TokenExpired
+from .base import ApiFailed, BadPayload, DeadPayload, Item, MarketplaceApi, RawEvent, RefreshRefused, ShopSession, \
+    Stream, TimeWindow, TokenExpired
 from .card_vault import scrub_card_numbers
 from .checkpoints import CheckpointStore
 from .consent_gate import ConnectionConsent
@@ -39,12 +41,22 @@ class SyncReport:
     shop_id: str
     skipped: str | None = None                       # reason, when the shop was not polled
     published: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)  # re-read, already published: not sent again
     dead_lettered: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)        # streams whose sync stopped on an API failure
 
 
 class ConsentWithdrawn(Exception):
     """The shop's connection consent ended during its sync: stop reading it."""
+
+
+def version_of(event: RawEvent) -> str:
+    """What identifies one version of an entity: its event id (a hash of entity, id and update time),
+    or for the shop, whose event id changes with every read, a digest of its content."""
+    if event.stream is not Stream.SHOP:
+        return event.record["event_id"]
+    content = {k: v for k, v in event.record.items() if k not in ("event_id", "event_time", "ingest_time", "ingest_source")}
+    return "content:" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def windows(start: datetime, end: datetime, max_seconds: int) -> Iterable[TimeWindow]:
@@ -87,16 +99,26 @@ class ShopSyncer:
         if report is not None:
             report.dead_lettered[reason] = report.dead_lettered.get(reason, 0) + 1
 
-    def _publish(self, items: Iterable[Item], report: SyncReport) -> list:
+    def _publish(self, items: Iterable[Item], report: SyncReport, published: dict[str, datetime] | None = None,
+                 sent: dict[str, datetime] | None = None) -> list:
+        """Seal and send each event; dead-letter the rest. With `published` (versions already acknowledged
+        in the lookback window), unchanged re-reads are skipped; `sent` collects what this call sent, to be
+        remembered once the broker has acknowledged it."""
         futures = []
         for item in items:
             if isinstance(item, RawEvent):
+                version = version_of(item) if published is not None or sent is not None else None
+                if published is not None and version in published:
+                    report.unchanged[item.stream.value] = report.unchanged.get(item.stream.value, 0) + 1
+                    continue
                 try:
                     sealed = self.sealer.seal(topic(item.stream.topic).value_schema, item.record)
                 except PipelineError as exc:  # key store unreadable, a value of the wrong type: never publish in clear
                     self.dead_letter(DeadPayload(item.stream, "sealing_failed", f"cannot seal: {exc}", b""), report)
                     continue
                 futures.append(self.publisher.send(item.stream.topic, item.key, sealed))
+                if sent is not None:
+                    sent[version] = item.record["event_time"]
                 report.published[item.stream.value] = report.published.get(item.stream.value, 0) + 1
                 self.metrics.records.labels(marketplace=self.api.name, topic=item.stream.topic).inc()
             else:
@@ -119,10 +141,32 @@ class ShopSyncer:
         auth = self.tokens.get(self.api.name, shop_id)
         if auth is None:
             return None
-        session = ShopSession(self.api, auth, on_refresh=self._stored_refresh)
-        if auth.access_expires_at - self.clock() < self.refresh_margin:
+        if authorisation_lapsed(auth, self.clock()):
+            raise RefreshRefused("session", "authorisation_lapsed")
+        # refreshes go through the store: one per grant, whichever of its shops asks first
+        session = ShopSession(self.api, auth, on_refresh=self._stored_refresh,
+                              refresher=lambda current: self.tokens.refresh(self.api.name, current, self.api.refresh))
+        refreshable = not auth.refresh_expires_at or auth.refresh_expires_at > auth.access_expires_at
+        if refreshable and auth.access_expires_at - self.clock() < self.refresh_margin:
             session.refresh()  # ahead of expiry: fewer mid-sync failures
         return session
+
+    def _expire_grant(self, shop_id: str, why: str) -> None:
+        """The platform refused the grant's refresh token (spent, revoked) or the authorisation lapsed:
+        every shop of the grant gets an EXPIRED connection consent and leaves the token store, so the
+        failure is recorded (R1) instead of repeating on every poll."""
+        auth = self.tokens.get(self.api.name, shop_id)
+        if auth is None:
+            return
+        now = self.clock()
+        lapsed = authorisation_lapsed(auth, now)
+        when = datetime.fromtimestamp(auth.refresh_expires_at if lapsed else now, tz=timezone.utc)
+        proof = "refresh-token-expired" if lapsed else f"refresh-token-refused:{why}"
+        for sibling in self.tokens.grant_shops(self.api.name, shop_id):
+            key, record = connection_consent(self.api, sibling, "EXPIRED", "CONNECTOR", proof, when)
+            self.publisher.send("consent.events", key, record).get(timeout=30)
+            self.tokens.remove(self.api.name, sibling)
+            self.metrics.token_refreshes.labels(marketplace=self.api.name, outcome="error").inc()
 
     def _expire_if_lapsed(self, shop_id: str) -> None:
         """The seller's authorisation ran out (its refresh token expired): record the connection consent as
@@ -135,8 +179,7 @@ class ShopSyncer:
         self.publisher.send("consent.events", key, record).get(timeout=30)
         self.tokens.remove(self.api.name, shop_id)
 
-    def _stored_refresh(self, auth) -> None:
-        self.tokens.put(auth)
+    def _stored_refresh(self, auth) -> None:   # the token store saved it already (TokenStore.refresh)
         self.metrics.token_refreshes.labels(marketplace=self.api.name, outcome="ok").inc()
 
     def sync_shop(self, shop_id: str) -> SyncReport:
@@ -154,6 +197,9 @@ class ShopSyncer:
         else:
             try:
                 session = self.session(shop_id)
+            except RefreshRefused as exc:
+                session = None
+                self._expire_grant(shop_id, exc.code)
             except (TokenExpired, ApiFailed):
                 session = None
                 self._expire_if_lapsed(shop_id)
@@ -165,6 +211,12 @@ class ShopSyncer:
         for stream in Stream:
             try:
                 self.sync_stream(session, stream, report)
+            except RefreshRefused as exc:  # mid-sync: the grant is gone until the seller authorises again
+                log.warning("sync of %s stopped: its refresh token was refused (%s)", self.api.name, exc.code)
+                self._expire_grant(shop_id, exc.code)
+                report.failed.append(stream.value)
+                report.skipped = "authorisation_expired"
+                break
             except (ApiFailed, TokenExpired) as exc:  # the cursor did not move: the next poll retries
                 log.warning("sync of %s stream %s stopped: %s", self.api.name, stream.value, exc)
                 report.failed.append(stream.value)
@@ -182,9 +234,13 @@ class ShopSyncer:
         now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
         source = "INCREMENTAL_SYNC" if checkpoint else "FULL_SYNC"
         total = checkpoint.records if checkpoint else 0
+        published = dict(checkpoint.published) if checkpoint else {}
         if stream is Stream.SHOP:
-            published = self.publish_acknowledged(self.api.fetch_shop(session, source), report)
-            self.checkpoints.save(symbol, session.shop_id, stream.value, now, total + published)
+            sent: dict[str, datetime] = {}
+            futures = self._publish(self.api.fetch_shop(session, source), report, published, sent)
+            self._acknowledged(futures)
+            # the shop's latest content only: a change back to an earlier content is published again
+            self.checkpoints.save(symbol, session.shop_id, stream.value, now, total + len(futures), sent or published)
         else:
             start = (checkpoint.synced_until - self.lookback) if checkpoint else now - timedelta(days=self.full_sync_days)
             fetch = self.api.fetch_products if stream is Stream.PRODUCTS else self.api.fetch_orders
@@ -192,12 +248,15 @@ class ShopSyncer:
                 self.consent.refresh()
                 if not self.consent.is_active(self.api.name, session.shop_id, now):
                     raise ConsentWithdrawn()
-                futures = []
+                futures, sent = [], {}
                 for page in fetch(session, window, source):
-                    futures += self._publish(page, report)
+                    futures += self._publish(page, report, published, sent)
                 self._acknowledged(futures)
+                published.update(sent)  # remembered only now that the broker acknowledged them
                 total += len(futures)
-                self.checkpoints.save(symbol, session.shop_id, stream.value, window.end, total)
+                horizon = window.end - self.lookback  # the next poll re-reads from here at the earliest
+                published = {v: t for v, t in published.items() if t >= horizon}
+                self.checkpoints.save(symbol, session.shop_id, stream.value, window.end, total, published)
         self.metrics.last_sync.labels(marketplace=self.api.name, stream=stream.value).set(self.clock())
 
 
