@@ -12,6 +12,8 @@ from pipeline_core.errors import ConfigError, SchemaError
 from pipeline_core.metrics import PipelineMetrics, serve_metrics
 from pipeline_core.settings import Settings
 
+from .redact_lines import DEFAULT_MAX_LINE_BYTES
+
 
 def _local_pseudonym_key(settings: Settings) -> dict[str, str]:
     """Without POWERSELL_PSEUDONYM_KEY[_FILE], a local key file (0600) created on first use."""
@@ -109,29 +111,41 @@ def cmd_worker(args, settings: Settings) -> int:
 
 def cmd_redact(args, settings: Settings) -> int:
     """One output line per input line, in order: text through the free-text engine, or with
-    --schema NAME, JSON records through the schema-driven redaction."""
+    --schema NAME, JSON records through the schema-driven redaction. stdin is read as bytes,
+    each line bounded (streams.redact_lines); exit code 1 when a line was refused."""
+    from .redact_lines import redact_stream
+    if args.max_line_bytes < 1:
+        raise ConfigError("--max-line-bytes must be at least 1")
     if args.schema:
-        from pipeline_core.cli import jsonable
-        redactor = build_redactor(settings)
-        registry = default_registry()
-        full = next((n for n in registry.names() if n.rsplit(".", 1)[1] == args.schema or n == args.schema), None)
-        if full is None:
-            raise ConfigError(f"unknown schema {args.schema!r}; for example RawOrderEvent")
-        for number, line in enumerate(sys.stdin, 1):
-            try:
-                record = registry.decode(registry.encode(full, _from_json(json.loads(line), registry, full)))[1]
-                name, redacted, _ = redactor.redact(full, record)
-                print(json.dumps(jsonable(redacted), ensure_ascii=False), flush=True)
-            except SchemaError as exc:  # our messages name fields, never values
-                print(json.dumps({"error": type(exc).__name__, "line": number, "message": str(exc)}), flush=True)
-            except Exception as exc:  # one bad line never stops the rest; its text is not repeated
-                print(json.dumps({"error": type(exc).__name__, "line": number}), flush=True)
-        return 0
-    from .detectors import redact_text
-    for line in sys.stdin:
-        text, _ = redact_text(line.rstrip("\n"))
-        print(text, flush=True)
-    return 0
+        redact_line, refused_line = _record_redactor(settings, args.schema)
+    else:
+        from .detectors import redact_text
+        redact_line, refused_line = (lambda number, text: redact_text(text)[0]), (lambda number: "")
+    refused = redact_stream(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, redact_line, args.max_line_bytes,
+                            refused_line)
+    return 1 if refused else 0
+
+
+def _record_redactor(settings: Settings, schema: str):
+    """(redact_line, refused_line) for JSON records of a raw schema; a bad line becomes an error line."""
+    from pipeline_core.cli import jsonable
+    redactor = build_redactor(settings)
+    registry = default_registry()
+    full = next((n for n in registry.names() if n.rsplit(".", 1)[1] == schema or n == schema), None)
+    if full is None:
+        raise ConfigError(f"unknown schema {schema!r}; for example RawOrderEvent")
+
+    def redact_line(number: int, line: str) -> str:
+        try:
+            record = registry.decode(registry.encode(full, _from_json(json.loads(line), registry, full)))[1]
+            name, redacted, _ = redactor.redact(full, record)
+            return json.dumps(jsonable(redacted), ensure_ascii=False)
+        except SchemaError as exc:  # our messages name fields, never values
+            return json.dumps({"error": type(exc).__name__, "line": number, "message": str(exc)})
+        except Exception as exc:  # one bad line never stops the rest; its text is not repeated
+            return json.dumps({"error": type(exc).__name__, "line": number})
+
+    return redact_line, lambda number: json.dumps({"error": "LineTooLong", "line": number})
 
 
 def _from_json(value, registry, full_name):
@@ -193,6 +207,11 @@ def add_commands(sub) -> None:
                        description="Reads lines on stdin and writes the redacted lines to stdout, one output line "
                                    "per input line, in order, with the pipeline's engine: personal data in free text "
                                    "becomes typed placeholders such as [PHONE]. With --schema NAME each line is a JSON "
-                                   "record of that raw schema (e.g. RawOrderEvent) redacted field by field.")
+                                   "record of that raw schema (e.g. RawOrderEvent) redacted field by field. stdin is "
+                                   "read as bytes: invalid UTF-8 is replaced (U+FFFD) and the line still comes out.")
     p.add_argument("--schema", default=None, help="raw schema of JSON records, e.g. RawOrderEvent")
+    p.add_argument("--max-line-bytes", type=int, default=DEFAULT_MAX_LINE_BYTES, metavar="N",
+                   help="refuse a line longer than N bytes: it is reported on stderr (number and size, never its "
+                        "content), comes out as an empty line (an error record with --schema) and the exit code "
+                        f"is 1; the other lines carry on (default {DEFAULT_MAX_LINE_BYTES}, 1 MiB)")
     p.set_defaults(func=cmd_redact)
