@@ -10,6 +10,7 @@ runner.py, so a fourth marketplace is one new module registered in `connectors/_
 Exceptions:
 ConnectorError
  ├── ApiFailed          the platform refused a request for good (after retries)
+ │    └── RefreshRefused the platform refused the refresh token itself: the grant is gone
  ├── TokenExpired       the access token was refused as expired: refresh once, then retry
  ├── BadPayload         a response or push body is not what the platform promises (reason code)
  └── MappingError       one record lacks a required field or has a wrong type (reason code)
@@ -37,6 +38,10 @@ class ApiFailed(ConnectorError):
     def __init__(self, endpoint: str, code: str):
         super().__init__(f"{endpoint} failed with platform error {code}")
         self.endpoint, self.code = endpoint, code
+
+
+class RefreshRefused(ApiFailed):
+    """The refresh token was refused (spent, revoked, lapsed): no new access token without the seller."""
 
 
 class TokenExpired(ConnectorError):
@@ -102,6 +107,7 @@ class ShopAuth:
     access_expires_at: float = 0.0     # epoch seconds
     refresh_expires_at: float = 0.0
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. TikTok shop_cipher, Lazada country
+    grant: str = ""                    # the authorisation owning the tokens (several shops may share one)
 
 
 @dataclass(frozen=True)
@@ -153,15 +159,17 @@ class ShopSession:
     new pair (once per expiry) and hands it to on_refresh, which stores it atomically."""
 
     def __init__(self, api: "MarketplaceApi", auth: ShopAuth,
-                 on_refresh: Callable[[ShopAuth], None] = lambda auth: None):
+                 on_refresh: Callable[[ShopAuth], None] = lambda auth: None,
+                 refresher: Callable[[ShopAuth], ShopAuth] | None = None):
         self.api, self.auth, self.on_refresh = api, auth, on_refresh
+        self.refresher = refresher or api.refresh   # the token store's: one refresh per grant, under its lock
 
     @property
     def shop_id(self) -> str:
         return self.auth.shop_id
 
     def refresh(self) -> None:
-        self.auth = self.api.refresh(self.auth)
+        self.auth = self.refresher(self.auth)
         self.on_refresh(self.auth)
 
 

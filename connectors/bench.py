@@ -10,7 +10,6 @@ import tempfile
 import time
 from datetime import timedelta
 
-from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.bench_report import table, write_section
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 from pipeline_core.security import principal_env
@@ -18,7 +17,7 @@ from pipeline_core.settings import Settings
 
 from . import MARKETPLACES
 from .assembly import build_connector
-from .commands import authorise_simulated_shops, simulator_for
+from .commands import authorise_simulated_shops, serve_simulator, simulator_env, simulator_for
 from .config import SyncConfig, marketplace_config
 from .metrics import ConnectorMetrics
 from .runner import ConnectorService
@@ -28,14 +27,14 @@ def bench_one(settings: Settings, name: str, shops: int, products: int, orders: 
     sim = simulator_for(name, seed=int(time.time()) % 10**6, shops=shops, products_per_shop=products,
                         orders_per_shop=orders, rate_limit_per_second=10_000.0, rate_limit_burst=10_000,
                         push_duplicate_rate=0.0)
-    server = serve_in_thread(sim.app(), name=f"bench-{name}")
+    server = serve_simulator(sim)
     with tempfile.TemporaryDirectory() as data:
         local = Settings.from_env({**os.environ, "POWERSELL_DATA_DIR": data,
                                    "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
                                    **principal_env(settings, "connectors")})
         publisher = AvroPublisher(local, client_id=f"bench-{name}")
         metrics = ConnectorMetrics()
-        market = marketplace_config(name, {f"POWERSELL_{name.upper()}_BASE_URL": server.url})
+        market = marketplace_config(name, simulator_env(name, server))
         connector = build_connector(local, market, SyncConfig(lookback=timedelta(minutes=10), full_sync_days=60),
                                     publisher, metrics)
         try:

@@ -16,7 +16,7 @@ from pipeline_core.settings import Settings
 
 from . import MARKETPLACES
 from .assembly import build_connector
-from .config import SIMULATOR_PORTS, marketplace_config, sync_config
+from .config import SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, marketplace_config, sync_config
 from .metrics import ConnectorMetrics
 from .onboarding import authorise
 from .runner import ConnectorService, SyncReport
@@ -51,6 +51,23 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
     return cls(sim_config, market.app_key, market.app_secret)
 
 
+def serve_simulator(sim, host: str = "127.0.0.1", port: int = 0, fixed_ports: bool = False):
+    """Serve a simulator and its other hosts (TikTok's authorisation host) from threads; with
+    fixed_ports, on the well-known ports `simulate` uses (auth: SIMULATOR_AUTH_PORTS)."""
+    from .simulators.base import start_in_thread
+
+    ports = {"auth": SIMULATOR_AUTH_PORTS[sim.name]} if fixed_ports and sim.name in SIMULATOR_AUTH_PORTS else None
+    return start_in_thread(sim, host=host, port=port, host_ports=ports)
+
+
+def simulator_env(name: str, running) -> dict[str, str]:
+    """The connector settings that point one marketplace at a running simulator."""
+    env = {f"POWERSELL_{name.upper()}_BASE_URL": running.url}
+    if "auth" in running.hosts:
+        env[f"POWERSELL_{name.upper()}_AUTH_URL"] = running.host_url("auth")
+    return env
+
+
 def cmd_simulate(args, settings: Settings) -> int:
     running = []
     try:
@@ -58,10 +75,11 @@ def cmd_simulate(args, settings: Settings) -> int:
             webhook = f"{args.webhook_base.rstrip('/')}/webhooks/{name}" if args.webhook_base else None
             sim = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=args.tick_interval,
                                 webhook_url=webhook)
-            server = serve_in_thread(sim.app(), host=settings.bind_host, port=SIMULATOR_PORTS[name],
-                                     name=f"sim-{name}")
+            server = serve_simulator(sim, host=settings.bind_host, port=SIMULATOR_PORTS[name], fixed_ports=True)
             running.append(server)
             print(f"{name:<12} simulator at {server.url}  (ground truth: {server.url}/_sim/ground_truth)", flush=True)
+            for host_name, other in server.hosts.items():
+                print(f"{'':<12} {host_name} host at {other.url}", flush=True)
         _say("simulators running; Ctrl-C stops them")
         while True:
             time.sleep(3600)

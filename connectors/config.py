@@ -1,15 +1,26 @@
 """Per-marketplace connector settings from the environment.
 
 POWERSELL_<MARKETPLACE>_APP_KEY / _APP_SECRET / _BASE_URL (MARKETPLACE = SHOPEE, LAZADA,
-TIKTOK_SHOP). The defaults point at the local simulators with their well-known test
-credentials; a real deployment sets all three from its secret store."""
+TIKTOK_SHOP), and for TikTok Shop POWERSELL_TIKTOK_SHOP_AUTH_URL: the authorisation host
+that serves /api/v2/token/get and /api/v2/token/refresh (production: https://auth.tiktok-shops.com,
+not the open-API host). The defaults point at the local simulators with their well-known test
+credentials; a real deployment sets all of them from its secret store.
+
+The simulators' test credentials are in this repository, so they are only ever used against a
+simulator: a base (or auth) URL whose host is a loopback address, `localhost`, or a single-label
+name starting with `simulator` (a docker-compose service such as `simulator-shopee`). Against any
+other host the connector refuses to start unless the marketplace's own APP_KEY and APP_SECRET are
+set, and refuses the simulators' secret even when it is set explicitly (a push signed with it would
+otherwise be accepted). The error names the variables, never a value."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Mapping
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from pipeline_core.errors import ConfigError
 
@@ -17,6 +28,8 @@ from . import MARKETPLACES
 from .base import AppCredentials
 
 SIMULATOR_PORTS = {"shopee": 8701, "lazada": 8702, "tiktok_shop": 8703}
+SIMULATOR_AUTH_PORTS = {"tiktok_shop": 8704}   # TikTok's authorisation host, simulated on its own port
+PRODUCTION_AUTH_URLS = {"tiktok_shop": "https://auth.tiktok-shops.com"}
 SIMULATOR_CREDENTIALS = {  # test credentials of the local simulators only
     "shopee": ("2001887", "sim-shopee-partner-key-0001"),
     "lazada": ("120831", "sim-lazada-app-secret-0001"),
@@ -30,10 +43,16 @@ class MarketplaceConfig:
     app_key: str
     app_secret: str = field(repr=False)
     base_url: str
+    auth_url: str | None = None        # a separate authorisation host (TikTok Shop), else None
 
     @property
     def credentials(self) -> AppCredentials:
         return AppCredentials(self.app_key, self.app_secret)
+
+    @property
+    def api_options(self) -> dict[str, Any]:
+        """Keyword arguments of the marketplace's API class beyond the common ones."""
+        return {"auth_base_url": self.auth_url} if self.auth_url else {}
 
 
 @dataclass(frozen=True)
@@ -44,16 +63,66 @@ class SyncConfig:
     request_timeout: float = 10.0
 
 
+def is_simulator_url(url: str) -> bool:
+    """True for a loopback host, localhost, or a single-label `simulator*` host (docker compose)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or ("." not in host and ":" not in host and host.startswith("simulator")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credentials(name: str, urls: Iterable[str], app: AppCredentials, *, explicit: bool = True) -> None:
+    """Refuse the simulators' test secret (or missing credentials) against a real marketplace host."""
+    real = [u for u in urls if u and not is_simulator_url(u)]
+    if not real:
+        return
+    prefix = f"POWERSELL_{name.upper()}_"
+    if not explicit:
+        raise ConfigError(f"{prefix}APP_KEY and {prefix}APP_SECRET must be set: {real[0]} is not a local simulator "
+                          "and the simulators' test credentials are public")
+    if app.app_secret == SIMULATOR_CREDENTIALS[name][1]:
+        raise ConfigError(f"{prefix}APP_SECRET is the simulators' public test secret; {real[0]} is not a local "
+                          "simulator: set the marketplace's own secret")
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    url = env.get(name, default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    return url
+
+
+def default_auth_url(name: str, base_url: str, base_set: bool) -> str | None:
+    """Production: the platform's authorisation host. A simulator: the simulator's auth port
+    (its API port + 1, as `simulate` serves it)."""
+    if name not in PRODUCTION_AUTH_URLS:
+        return None
+    if not base_set:
+        return f"http://127.0.0.1:{SIMULATOR_AUTH_PORTS[name]}"
+    if is_simulator_url(base_url):
+        parts = urlsplit(base_url)
+        port = parts.port or SIMULATOR_PORTS[name]
+        return f"{parts.scheme}://{parts.hostname}:{port + 1}"
+    return PRODUCTION_AUTH_URLS[name]
+
+
 def marketplace_config(name: str, env: Mapping[str, str] | None = None) -> MarketplaceConfig:
     if name not in MARKETPLACES:
         raise ConfigError(f"unknown marketplace {name!r}; known: {', '.join(MARKETPLACES)}")
     env = os.environ if env is None else env
     prefix = f"POWERSELL_{name.upper()}_"
     key, secret = SIMULATOR_CREDENTIALS[name]
-    base_url = env.get(prefix + "BASE_URL", f"http://127.0.0.1:{SIMULATOR_PORTS[name]}").rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{prefix}BASE_URL must be an http(s) URL, got {base_url!r}")
-    return MarketplaceConfig(name, env.get(prefix + "APP_KEY", key), env.get(prefix + "APP_SECRET", secret), base_url)
+    base_url = _url(env, prefix + "BASE_URL", f"http://127.0.0.1:{SIMULATOR_PORTS[name]}")
+    auth_url = default_auth_url(name, base_url, prefix + "BASE_URL" in env)
+    if auth_url is not None:
+        auth_url = _url(env, prefix + "AUTH_URL", auth_url)
+    explicit = bool(env.get(prefix + "APP_KEY")) and bool(env.get(prefix + "APP_SECRET"))
+    app = AppCredentials(env.get(prefix + "APP_KEY") or key, env.get(prefix + "APP_SECRET") or secret)
+    check_credentials(name, [base_url, auth_url or ""], app, explicit=explicit)
+    return MarketplaceConfig(name, app.app_key, app.app_secret, base_url, auth_url)
 
 
 def sync_config(env: Mapping[str, str] | None = None) -> SyncConfig:

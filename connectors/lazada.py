@@ -30,6 +30,13 @@ Choices the docs leave open ("unverified"), each the stricter reading:
   are one per unit and are grouped into lines by (product, SKU, price).
 - Lazada's seller record has no update time: a shop event's time is when it was read, and its
   event id is derived from a digest of the payload, so an unchanged re-read is a duplicate.
+- Order times: the samples show "2024-05-01 10:20:30 +0700" while GetOrders' documentation shows
+  ISO 8601 ("2018-02-09T22:44:30+08:00"): both are accepted, an offset is required.
+- Tokens: refresh_expires_in = 0 means the token cannot be refreshed (not "expires now"): the
+  authorisation then ends with the access token. Refresh tokens rotate ("you must save the latest
+  refresh_token"); one token can cover a seller in several countries (cross-border), so all the
+  shops of one token reply are one grant, refreshed once for all of them. IllegalRefreshToken on a
+  refresh is RefreshRefused: the grant is gone until the seller authorises again.
 
 Addresses (Lazada address1..address5): address1 and address2 are street lines; in VN (and the
 same layout is read for TH) address3 is the province/region, address4 the district, address5
@@ -48,6 +55,7 @@ import hmac
 import json
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping
@@ -57,7 +65,7 @@ import httpx
 from schemas import event_id
 
 from .base import (Action, ApiFailed, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
-                   PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
+                   PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
 from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 SIGN_METHOD = "sha256"
@@ -156,13 +164,22 @@ def _json_bytes(value: Any) -> bytes:
 
 # ---------------------------------------------------------------------------- pure mappings
 def parse_lazada_time(value: Any, path: str) -> datetime:
-    """Order times as Lazada writes them: "2024-05-01 10:20:30 +0700"."""
+    """Order times as Lazada writes them: "2024-05-01 10:20:30 +0700" in the samples, ISO 8601
+    ("2018-02-09T22:44:30+08:00") in the GetOrders documentation; both, always with an offset."""
     if not isinstance(value, str):
         raise MappingError("wrong_type", path)
+    text = value.strip()
     try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S %z").astimezone(timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").astimezone(timezone.utc)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise MappingError("wrong_type", path) from None
+    if moment.tzinfo is None:          # a local time of an unknown zone: refuse rather than guess
+        raise MappingError("wrong_type", path)
+    return moment.astimezone(timezone.utc)
 
 
 def parse_epoch_ms(value: Any, path: str) -> datetime:
@@ -457,8 +474,11 @@ class LazadaApi(MarketplaceApi):
         return self.client.call(endpoint, build,
                                 lambda status, headers, data: classify(status, headers, data, TOKEN_REPLY))
 
-    def _auths(self, reply: dict) -> list[ShopAuth]:
+    def _auths(self, reply: dict, grant: str | None = None) -> list[ShopAuth]:
         now = self.clock()
+        access_until = now + reply["expires_in"]
+        # 0: the token cannot be refreshed; the authorisation ends with the access token
+        refresh_until = now + reply["refresh_expires_in"] if reply["refresh_expires_in"] > 0 else access_until
         auths = []
         for i, info in enumerate(reply["country_user_info"]):
             try:
@@ -469,11 +489,11 @@ class LazadaApi(MarketplaceApi):
             extra = {"country": country, "user_id": _text(info, "user_id") or "",
                      "short_code": _text(info, "short_code") or ""}
             auths.append(ShopAuth(self.name, seller_id, reply["access_token"], reply["refresh_token"],
-                                  access_expires_at=now + reply["expires_in"],
-                                  refresh_expires_at=now + reply["refresh_expires_in"], extra=extra))
+                                  access_expires_at=access_until, refresh_expires_at=refresh_until, extra=extra))
         if not auths:
             raise BadPayload("missing_field", "token reply: country_user_info is empty")
-        return auths
+        grant = grant or "sellers:" + "+".join(sorted(a.shop_id for a in auths))
+        return [replace(a, grant=grant) for a in auths]
 
     def exchange_code(self, code: str, shop_id: str | None = None) -> list[ShopAuth]:
         auths = self._auths(self._token_call("/auth/token/create", {"code": code}))
@@ -482,8 +502,15 @@ class LazadaApi(MarketplaceApi):
         return auths
 
     def refresh(self, auth: ShopAuth) -> ShopAuth:
-        reply = self._token_call("/auth/token/refresh", {"refresh_token": auth.refresh_token})
-        for new in self._auths(reply):
+        if auth.refresh_expires_at and auth.refresh_expires_at <= self.clock():
+            raise RefreshRefused("/auth/token/refresh", "refresh_token_expired")   # or never refreshable (0)
+        try:
+            reply = self._token_call("/auth/token/refresh", {"refresh_token": auth.refresh_token})
+        except ApiFailed as exc:
+            if exc.code == "IllegalRefreshToken":
+                raise RefreshRefused(exc.endpoint, exc.code) from None
+            raise
+        for new in self._auths(reply, auth.grant or None):
             if new.shop_id == auth.shop_id:
                 return new
         raise BadPayload("missing_field", "refresh reply does not cover the shop")

@@ -1,6 +1,7 @@
 """A seller connects a shop: the marketplace redirects to PowerSell with a single-use
 code; trading it for tokens is the seller's consent to connect (R1), recorded as a
-consent event with a reference to its proof (a hash of the code, never the code)."""
+consent event with a reference to its proof (a hash of the code, never the code). The shops
+one code covers share one grant (token pair) in the token store."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def authorise(api: MarketplaceApi, tokens: TokenStore, publisher: AvroPublisher,
     proof = "authorisation-code-sha256:" + hashlib.sha256(code.encode("utf-8")).hexdigest()[:24]
     now = datetime.now(timezone.utc)
     futures = []
+    tokens.put_grant(auths)   # one grant may cover several shops: stored together, in one write
     for auth in auths:
-        tokens.put(auth)
         key, record = connection_consent(api, auth.shop_id, "GRANTED", "POWERSELL_APP", proof, now)
         futures.append(publisher.send("consent.events", key, record))
     publisher.flush()

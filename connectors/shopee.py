@@ -16,6 +16,19 @@ Choices where Shopee's documentation is silent (the stricter reading, see the re
   whose total_count exceeds it, or whose pages end before total_count, is split in two,
   recursively, so nothing depends on the order Shopee lists items in.
 - get_shop_info has no update time: a shop's event_time is the time it was read.
+- order windows: time_from must be earlier than time_to (order.order_list_invalid_time, "start
+  time must be earlier than end time"), so 15-day chunks overlap by their boundary second
+  instead of starting at chunk_end + 1, which could leave a last chunk with time_from == time_to.
+- error codes: error_too_frequent is the rate-limit answer whatever its message or HTTP status
+  (limits are unpublished: waited out with backoff, never a failure); error_auth with an
+  access-token message ("Invalid access_token.") and invalid_acceess_token (Shopee's spelling)
+  mean the access token is no longer good: refresh once. error_auth on a refresh is the refresh
+  token refused (spent, revoked or the authorisation lapsed): RefreshRefused.
+- lifetimes: access 4 h (expire_in; both a duration and an absolute time are accepted), refresh
+  30 days from each refresh, but never past the authorisation's own expire_time (get_shop_info,
+  read at authorisation: at most 365 days). Past it the authorisation has lapsed (EXPIRED consent).
+  Each shop is its own grant: a main account's first pair is refreshed once per shop (Shopee
+  returns a pair per shop_id).
 - a product without models (has_model false) gets sku_id = item_id; an order line with
   model_id 0 likewise, so products and order lines join.
 - get_order_detail returns no tracking number, buyer e-mail or IP: those stay None.
@@ -32,8 +45,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import httpx
 
-from .base import (Action, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
-                   PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
+from .base import (Action, ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi,
+                   Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
 from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 SYMBOL = "SHOPEE"
@@ -55,6 +68,7 @@ ORDER_OPTIONAL_FIELDS = ("buyer_user_id,buyer_username,estimated_shipping_fee,re
                          "item_list,pay_time,total_amount,payment_method,payment_info")
 TOKEN_EXPIRED_ERRORS = frozenset({"invalid_acceess_token", "invalid_access_token", "error_access_token"})
 BUSY_ERRORS = frozenset({"error_system_busy", "error_server", "error_network", "error_inner", "error_busi"})
+RATE_LIMIT_ERRORS = frozenset({"error_too_frequent", "error_rate_limit"})
 REFRESH_TOKEN_DAYS = 30
 PAYMENT_METHODS = {"cash on delivery": "COD", "cod": "COD", "credit card/debit card": "CARD", "credit card": "CARD",
                    "debit card": "CARD", "shopeepay": "WALLET", "shopeepay balance": "WALLET", "airpay": "WALLET",
@@ -121,9 +135,9 @@ def classify(status: int, headers: Mapping[str, str], data: Any, *, flat: bool =
                 return Outcome(Action.BAD_PAYLOAD, BadPayload("wrong_type", f"envelope field {field} has a wrong type"))
         return Outcome(Action.OK, payload)
     code = error or f"http_{status}"
-    if error in TOKEN_EXPIRED_ERRORS:
+    if error in TOKEN_EXPIRED_ERRORS or (error == "error_auth" and "access_token" in message):
         return Outcome(Action.REFRESH_TOKEN, code=code)
-    if status == 429 or error == "error_rate_limit" or "too many request" in message:
+    if status == 429 or error in RATE_LIMIT_ERRORS or "too many request" in message or "too frequent" in message:
         return Outcome(Action.RATE_LIMITED, code=code)
     if error in BUSY_ERRORS or status >= 500:
         return Outcome(Action.RETRY, code=code)
@@ -196,8 +210,21 @@ class ShopeeApi(MarketplaceApi):
         now = self.clock()
         expire_in = data["expire_in"]
         expires = float(expire_in) if expire_in > 1_000_000_000 else now + expire_in  # docs disagree: both forms seen
+        refresh_until = now + REFRESH_TOKEN_DAYS * 86400
+        lapses = extra.get("expire_time", "")
+        if lapses.isdigit():      # the authorisation's own end: no refresh outlives it
+            refresh_until = min(refresh_until, float(lapses))
         return ShopAuth(self.name, str(shop_id), data["access_token"], data["refresh_token"], expires,
-                        now + REFRESH_TOKEN_DAYS * 86400, dict(extra))
+                        refresh_until, dict(extra), grant=f"shop:{shop_id}")
+
+    def _authorisation_end(self, auth: ShopAuth) -> dict[str, str]:
+        """get_shop_info's expire_time, read with the new token (tolerant: unknown stays unknown)."""
+        try:
+            info = self._shop_call(ShopSession(self, auth), "v2.shop.get_shop_info", SHOP_INFO, [], flat=True)
+        except ConnectorError:
+            return {}
+        expire = info.get("expire_time")
+        return {"expire_time": str(expire)} if isinstance(expire, int) and not isinstance(expire, bool) else {}
 
     def exchange_code(self, code: str, shop_id: str | None = None) -> list[ShopAuth]:
         """shop_id: what Shopee's redirect carried with the code: the shop_id (a shop account
@@ -215,13 +242,20 @@ class ShopeeApi(MarketplaceApi):
         shops = data.get("shop_id_list") if "main_account_id" in body else [shop_id]
         if not isinstance(shops, list) or not shops:
             raise BadPayload("missing_field", "main-account token answer lacks shop_id_list")
-        return [self._grant(data, str(s)) for s in shops]  # the same first pair for every shop
+        first = [self._grant(data, str(s)) for s in shops]  # the same first pair for every shop
+        return [self._grant(data, a.shop_id, self._authorisation_end(a)) for a in first]
 
     def refresh(self, auth: ShopAuth) -> ShopAuth:
         body = {"refresh_token": auth.refresh_token, "shop_id": int(auth.shop_id), "partner_id": int(self.app.app_key)}
-        data = self.client.call("v2.public.refresh_access_token",
-                                lambda: self._request("POST", TOKEN_REFRESH, body=body),
-                                _reader(flat=True, required={"access_token": str, "refresh_token": str, "expire_in": int}))
+        try:
+            data = self.client.call("v2.public.refresh_access_token",
+                                    lambda: self._request("POST", TOKEN_REFRESH, body=body),
+                                    _reader(flat=True, required={"access_token": str, "refresh_token": str,
+                                                                 "expire_in": int}))
+        except ApiFailed as exc:
+            if exc.code == "error_auth":
+                raise RefreshRefused(exc.endpoint, exc.code) from None
+            raise
         return self._grant(data, auth.shop_id, auth.extra)
 
     # ---- shop
@@ -329,7 +363,8 @@ class ShopeeApi(MarketplaceApi):
     # ---- orders
     def fetch_orders(self, session: ShopSession, window: TimeWindow, ingest_source: str) -> Iterator[list[Item]]:
         start, end = math.floor(window.start.timestamp()), math.ceil(window.end.timestamp())
-        while start <= end:  # windows of at most 15 days, else order.order_list_invalid_time
+        end = max(end, start + 1)         # time_from must be earlier than time_to
+        while True:  # windows of at most 15 days, else order.order_list_invalid_time
             chunk_end = min(end, start + self.max_window_seconds)
             cursor = ""
             while True:
@@ -353,7 +388,7 @@ class ShopeeApi(MarketplaceApi):
                 cursor = page["next_cursor"]
             if chunk_end >= end:
                 break
-            start = chunk_end + 1
+            start = chunk_end     # overlap by the boundary second: never a chunk with time_from == time_to
 
     def fetch_orders_by_id(self, session: ShopSession, order_ids: list[str], ingest_source: str) -> list[Item]:
         out: list[Item] = []

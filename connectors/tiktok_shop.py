@@ -7,8 +7,10 @@ wrapped in the app secret and HMAC-SHA256'd with the app secret (lowercase hex).
 query parameters: app_key, timestamp (epoch seconds), sign, shop_cipher (shop-scoped
 calls). The access token travels in the `x-tts-access-token` header, never the query.
 
-Tokens come from a separate host (auth.tiktok-shops.com): one grant covers every shop the
-seller authorised; expiries are absolute epoch seconds. Shops and their ciphers come from
+Tokens come from a separate host (auth.tiktok-shops.com, `auth_base_url`; the token paths do
+not exist on the open-API host): one grant covers every shop the seller authorised, so every
+shop of one exchange shares one grant (keyed by the seller's open_id) and a refresh renews it
+once for all of them; expiries are absolute epoch seconds. Shops and their ciphers come from
 Get Authorized Shops.
 
 Our assumptions where the documentation is silent (the stricter reading, see the report):
@@ -16,6 +18,9 @@ Our assumptions where the documentation is silent (the stricter reading, see the
   splitting the update-time window (using total_count up front, and again if the cap
   error 12052180 arrives mid-way); orders are searched sorted by update_time ascending.
 - Orders have no documented maximum window; we still query at most `max_window_seconds`.
+- Refresh-token rotation is not documented: the tolerant reading stores whatever refresh token
+  each refresh returns (a new one or the same) and never reuses one a refresh has replaced; a
+  refresh refused with 36004004 (bad or spent refresh token) is RefreshRefused.
 - TikTok gives no shop update time: a shop event's time is when it was read, its id a content digest.
 - A card number, where a payment carries one, is at `payment.card_number` (the simulator's
   choice); it is sealed before it leaves this module, also inside dead-lettered bodies (R10).
@@ -42,7 +47,8 @@ import httpx
 from schemas import event_id
 
 from .base import (Action, ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError,
-                   MarketplaceApi, Outcome, PushKind, PushNotice, ShopAuth, ShopSession, Stream, TimeWindow)
+                   MarketplaceApi, Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream,
+                   TimeWindow)
 from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 MARKETPLACE = "tiktok_shop"
@@ -57,6 +63,7 @@ PATH_ORDER_DETAIL = f"/order/{API_VERSION}/orders"
 PATH_PRODUCT_SEARCH = f"/product/{API_VERSION}/products/search"
 PATH_PRODUCT_DETAIL = f"/product/{API_VERSION}/products/{{product_id}}"
 
+AUTH_HOST = "https://auth.tiktok-shops.com"   # serves PATH_TOKEN_GET and PATH_TOKEN_REFRESH
 ACCESS_TOKEN_HEADER = "x-tts-access-token"
 UNSIGNED_PARAMS = frozenset({"sign", "access_token"})
 
@@ -67,6 +74,7 @@ ERR_MISSING_SCOPE = 105005
 ERR_INVALID_SIGN = 106001
 ERR_RATE_LIMITED = 36009002
 ERR_BAD_CREDENTIALS = 36009004
+ERR_BAD_GRANT = 36004004           # unverified: the code our simulator uses for a bad or spent code/refresh token
 ERR_PRODUCT_RESULT_CAP = 12052180
 ERR_PRODUCT_NOT_FOUND = 12052048   # unverified: the code our simulator uses for a product that is gone
 
@@ -396,7 +404,7 @@ class TikTokShopApi(MarketplaceApi):
         super().__init__(base_url, app, client, seal_card, clock)
         passed_on = client.on_bad_payload   # answers that could not be read are dead-lettered card-free
         client.on_bad_payload = lambda bad: passed_on(BadPayload(bad.reason, str(bad), scrub_body(bad.body)))
-        self.auth_base_url = (auth_base_url or base_url).rstrip("/")
+        self.auth_base_url = (auth_base_url or AUTH_HOST).rstrip("/")   # never the open-API host
         self.product_result_cap, self.product_page_size = product_result_cap, product_page_size
         self.order_page_size = order_page_size
 
@@ -435,7 +443,9 @@ class TikTokShopApi(MarketplaceApi):
     def exchange_code(self, code: str, shop_id: str | None = None) -> list[ShopAuth]:
         grant = self._token("token.get", PATH_TOKEN_GET, {"auth_code": code, "grant_type": "authorized_code"})
         auths = []
-        for shop in self._authorised_shops(grant["access_token"]):
+        shops = self._authorised_shops(grant["access_token"])
+        seller = str(grant.get("open_id") or "") or "+".join(sorted(str(s.get("id")) for s in shops))
+        for shop in shops:
             sid, cipher = shop.get("id"), shop.get("cipher")
             if not isinstance(sid, str) or not isinstance(cipher, str) or (shop_id is not None and sid != shop_id):
                 continue
@@ -443,12 +453,17 @@ class TikTokShopApi(MarketplaceApi):
                      "open_id": str(grant.get("open_id", ""))}
             auths.append(ShopAuth(MARKETPLACE, sid, grant["access_token"], grant["refresh_token"],
                                   float(grant["access_token_expire_in"]), float(grant["refresh_token_expire_in"]),
-                                  extra))
+                                  extra, grant=f"seller:{seller}"))
         return auths
 
     def refresh(self, auth: ShopAuth) -> ShopAuth:
-        grant = self._token("token.refresh", PATH_TOKEN_REFRESH,
-                            {"refresh_token": auth.refresh_token, "grant_type": "refresh_token"})
+        try:
+            grant = self._token("token.refresh", PATH_TOKEN_REFRESH,
+                                {"refresh_token": auth.refresh_token, "grant_type": "refresh_token"})
+        except ApiFailed as exc:
+            if exc.code == str(ERR_BAD_GRANT):
+                raise RefreshRefused(exc.endpoint, exc.code) from None
+            raise
         return replace(auth, access_token=grant["access_token"], refresh_token=grant["refresh_token"],
                        access_expires_at=float(grant["access_token_expire_in"]),
                        refresh_expires_at=float(grant["refresh_token_expire_in"]))

@@ -95,7 +95,7 @@ def _distinctive(value) -> bool:
 def run_pipeline(args, settings: Settings) -> int:
     from connectors import MARKETPLACES
     from connectors.assembly import build_connector
-    from connectors.commands import authorise_simulated_shops, simulator_for
+    from connectors.commands import authorise_simulated_shops, serve_simulator, simulator_env, simulator_for
     from connectors.config import SyncConfig, marketplace_config
     from connectors.metrics import ConnectorMetrics
     from connectors.runner import ConnectorService
@@ -122,7 +122,7 @@ def run_pipeline(args, settings: Settings) -> int:
         sims, servers = {}, {}
         for name in MARKETPLACES:
             sims[name] = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=2.0)
-            servers[name] = serve_in_thread(sims[name].app(), name=f"sim-{name}")
+            servers[name] = serve_simulator(sims[name])
             stack.append(servers[name].stop)
             say(f"  {name:<12} {servers[name].url}")
 
@@ -150,7 +150,7 @@ def run_pipeline(args, settings: Settings) -> int:
         connectors = {}
         sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=60)
         for name in MARKETPLACES:
-            market = marketplace_config(name, {f"POWERSELL_{name.upper()}_BASE_URL": servers[name].url})
+            market = marketplace_config(name, simulator_env(name, servers[name]))
             connectors[name] = build_connector(settings, market, sync, publisher, metrics)
             stack.append(connectors[name].close)
             authorise_simulated_shops(connectors[name], servers[name].url)

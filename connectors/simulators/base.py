@@ -416,6 +416,11 @@ class SimulatorBase:
         """Whether the receiver's reply acknowledges a push (Shopee also wants an empty body)."""
         return 200 <= status < 300
 
+    def host_apps(self) -> dict[str, web.Application]:
+        """Other hosts of the platform, each served on its own port (TikTok: "auth", the
+        authorisation host). Their handlers share this simulator's thread-safe token book."""
+        return {}
+
     # ---- helpers for the platform module
     def take_fault(self, request: web.Request, *kinds: str) -> Fault | None:
         """A queued platform fault for this request (missing_field, wrong_type, expired_token)."""
@@ -583,8 +588,27 @@ class RunningSimulator(RunningServer):
     def __init__(self, sim: SimulatorBase, *args: Any):
         super().__init__(*args)
         self.sim = sim
+        self.hosts: dict[str, RunningServer] = {}   # the platform's other hosts (e.g. "auth"), by name
+
+    def host_url(self, name: str) -> str:
+        return self.hosts[name].url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for other in self.hosts.values():
+            other.stop(timeout)
+        super().stop(timeout)
 
 
-def start_in_thread(sim: SimulatorBase, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
-    """Serve a simulator from a new thread with its own loop; port 0 picks a free port."""
-    return RunningSimulator(sim, *start_serving(sim.app(), host, port, f"simulator-{sim.name}"))
+def start_in_thread(sim: SimulatorBase, host: str = "127.0.0.1", port: int = 0,
+                    host_ports: dict[str, int] | None = None) -> RunningSimulator:
+    """Serve a simulator (and its other hosts) from new threads, each with its own loop; port 0
+    picks a free port; host_ports gives the other hosts' ports (default: free ones)."""
+    running = RunningSimulator(sim, *start_serving(sim.app(), host, port, f"simulator-{sim.name}"))
+    try:
+        for name, app in sim.host_apps().items():
+            running.hosts[name] = RunningServer(*start_serving(app, host, (host_ports or {}).get(name, 0),
+                                                               f"simulator-{sim.name}-{name}"))
+    except BaseException:
+        running.stop()
+        raise
+    return running

@@ -24,7 +24,12 @@ Shapes: token replies are flat (no data); /seller/get; /products/get (data.total
 products[item_id, primary_category, attributes, skus[SkuId, SellerSku, price, quantity],
 status, created_time/updated_time in epoch ms strings]); /orders/get (data.count, countTotal,
 orders[...], times "YYYY-MM-DD HH:MM:SS +0700", price a string with thousands separators);
-/order/get; /order/items/get and /orders/items/get (one row per unit). Time filters are
+/order/get; /order/items/get and /orders/items/get (one row per unit). Every third order (by id)
+carries its created_at/updated_at in ISO 8601 ("2024-05-01T10:20:30+07:00"), as GetOrders'
+documentation shows them: the connector must read both forms.
+Tokens: one token can cover sellers in several countries (cross-border); refresh tokens rotate
+(a refresh spends the old one); with refresh_ttl 0 the app's tokens cannot be refreshed and
+token replies say refresh_expires_in 0, as Lazada does. Time filters are
 exclusive at both ends; offset + limit may not pass 5,000 (orders) or 10,000 (products).
 Card orders carry the number in payment_details.card_number (Lazada publishes none; it is
 here to exercise R10). Pushes: {seller_id, message_type, data, timestamp, site}, signed with
@@ -77,6 +82,10 @@ def missing(name: str) -> LazadaError:
 
 def local_time(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, LOCAL).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def iso_time(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, LOCAL).isoformat()
 
 
 class LazadaSimulator(SimulatorBase):
@@ -205,7 +214,7 @@ class LazadaSimulator(SimulatorBase):
         now = self.clock()
         shops = [self.world.shops[s] for s in grant.shop_ids if s in self.world.shops]
         return {"access_token": grant.access_token, "refresh_token": grant.refresh_token,
-                "expires_in": int(grant.access_expires_at - now), "refresh_expires_in": int(grant.refresh_expires_at - now),
+                "expires_in": int(grant.access_expires_at - now), "refresh_expires_in": int(grant.refresh_expires_at - now) if self.config.refresh_ttl > 0 else 0,
                 "country": shops[0].country.lower() if len({s.country for s in shops}) == 1 else "cb",
                 "account_platform": "seller_center", "account": shops[0].email if shops else "",
                 "country_user_info": [{"country": s.country.lower(), "seller_id": s.shop_id,
@@ -334,8 +343,9 @@ class LazadaSimulator(SimulatorBase):
                           "Status": "active", "Images": []} for s in p.skus]}
 
     def order(self, o: SimOrder) -> dict:
-        rendered = {"order_id": int(o.order_id), "order_number": int(o.order_id), "created_at": local_time(o.create_time),
-                    "updated_at": local_time(o.update_time), "price": f"{o.total:,.2f}", "shipping_fee": float(o.shipping_fee),
+        stamp = iso_time if int(o.order_id) % 3 == 0 else local_time   # both forms Lazada documents
+        rendered = {"order_id": int(o.order_id), "order_number": int(o.order_id), "created_at": stamp(o.create_time),
+                    "updated_at": stamp(o.update_time), "price": f"{o.total:,.2f}", "shipping_fee": float(o.shipping_fee),
                     "payment_method": PAYMENT.get(o.payment_method, o.payment_method),
                     "customer_first_name": o.buyer_username, "customer_last_name": "",
                     "statuses": [ORDER_STATUS.get(o.status, o.status.lower())],

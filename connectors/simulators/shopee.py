@@ -4,9 +4,16 @@ Every request is checked like the gateway does: partner_id, timestamp (within
 `timestamp_window`, 300 s) and sign (lowercase hex HMAC-SHA256 keyed with the partner key over
 partner_id + path + timestamp [+ access_token + shop_id]), computed here independently of
 the connector. Errors come as {request_id, error, message}: error_param "Invalid timestamp",
-error_sign "Wrong sign.", invalid_acceess_token "Invalid access_token." (Shopee's own
-spelling), error_shop, error_auth, order.order_list_invalid_time; over the rate limit (per
-app and shop) HTTP 429 error_server "Too many requests, please try again later".
+error_sign "Wrong sign.", error_auth "Invalid access_token." for an expired access token and
+invalid_acceess_token "Invalid access_token." (Shopee's own spelling) for one never issued or
+revoked, error_shop, error_auth, order.order_list_invalid_time (a window over 15 days, or
+time_from not earlier than time_to: "Start time must be earlier than end time."); over the
+rate limit (per app and shop) error_too_frequent with HTTP 200 (Shopee publishes neither the
+limit nor the status: the stricter choice is an envelope the client must read).
+
+Authorisations lapse: each shop's authorisation ends `authorisation_seconds` (365 days by
+default, Shopee's maximum) after it was granted, at get_shop_info's expire_time; from then on
+its access tokens are refused (error_auth) and so is its refresh token.
 
 Served: auth/token/get (shop_id or main_account_id), auth/access_token/get, shop/get_shop_info
 (flat, no `response`), product/get_category, get_item_list (offset pagination, page_size
@@ -79,8 +86,9 @@ class ShopeeSimulator(SimulatorBase):
     item_list_cap = 10_000            # visible get_item_list results per query (Shopee publishes no number)
 
     def __init__(self, config: SimConfig, app_key: str, app_secret: str, clock: Callable[[], float] = time.time,
-                 *, item_list_cap: int | None = None):
+                 *, item_list_cap: int | None = None, authorisation_seconds: int = 365 * DAY):
         super().__init__(config, app_key, app_secret, clock)
+        self.authorisation_seconds = authorisation_seconds
         if item_list_cap is not None:
             self.item_list_cap = item_list_cap
         self._main_accounts: dict[str, int] = {}          # code -> main_account_id
@@ -131,11 +139,14 @@ class ShopeeSimulator(SimulatorBase):
         if shop:
             if shop_id not in self.world.shops:
                 raise Refused("error_shop", "shop_id is invalid.", 403)
-            if self.take_fault(request, "expired_token") or self.tokens.check_access(token, shop_id) != "ok":
+            state = self.tokens.check_access(token, shop_id)
+            if self.take_fault(request, "expired_token") or state == "invalid":
                 raise Refused("invalid_acceess_token", "Invalid access_token.", 403)
+            if state == "expired" or self._lapsed(shop_id):
+                raise Refused("error_auth", "Invalid access_token.", 403)
         allowed, _ = self.limiter.allow((partner_id, shop_id))
         if not allowed:
-            raise Refused("error_server", "Too many requests, please try again later", 429)
+            raise Refused("error_too_frequent", "Your request is too frequent, please try again later.", 200)
         return shop_id or None
 
     async def _json(self, request: web.Request, *, partner_in_body: bool = True) -> dict:
@@ -165,6 +176,14 @@ class ShopeeSimulator(SimulatorBase):
                 + [self._api(m, p, h, shop=True) for m, p, h in shop])
 
     # ------------------------------------------------------------------ tokens
+    def expire_time(self, shop_id: str) -> int | None:
+        since = self._authorised_at.get(shop_id)
+        return None if since is None else since + self.authorisation_seconds
+
+    def _lapsed(self, shop_id: str) -> bool:
+        end = self.expire_time(shop_id)
+        return end is not None and self.clock() >= end
+
     async def _admin_authorize(self, request: web.Request) -> web.Response:
         """The base's authorisation plus what Shopee's redirect carries: shop_id for one shop,
         main_account_id when a main account authorised several."""
@@ -206,6 +225,8 @@ class ShopeeSimulator(SimulatorBase):
         if not isinstance(token, str) or shop_id is None:
             raise Refused("error_param", "refresh_token and shop_id are required.")
         shop_id = str(_int(shop_id, "shop_id"))
+        if self._lapsed(shop_id):
+            raise Refused("error_auth", "Invalid refresh_token.", 403)
         waiting = self._fan_out.get(token)
         if waiting is not None:  # a main account's first pair: refreshed once per shop, each getting its own
             if shop_id not in waiting:
@@ -232,7 +253,7 @@ class ShopeeSimulator(SimulatorBase):
         shop = self.world.shops[shop_id]
         since = self._authorised_at.get(shop_id, shop.update_time)
         info = {"shop_name": shop.name, "region": shop.country, "status": shop.status, "is_cb": False,
-                "is_cnsc": False, "auth_time": since, "expire_time": since + 365 * DAY, "is_sip": False,
+                "is_cnsc": False, "auth_time": since, "expire_time": since + self.authorisation_seconds, "is_sip": False,
                 "is_main_shop": False, "is_direct_shop": False, "shop_fulfillment_flag": "Others"}
         self._record_fault(request, info, "region")
         return self._envelope(info, flat=True)
@@ -316,7 +337,9 @@ class ShopeeSimulator(SimulatorBase):
         start, end = _int(query.get("time_from"), "time_from"), _int(query.get("time_to"), "time_to")
         if field not in ("create_time", "update_time") or not 1 <= size <= 100:
             raise Refused("error_param", "time_range_field must be create_time or update_time; page_size 1 to 100.")
-        if start > end or end - start > ORDER_WINDOW:
+        if start >= end:
+            raise Refused("order.order_list_invalid_time", "Start time must be earlier than end time.")
+        if end - start > ORDER_WINDOW:
             raise Refused("order.order_list_invalid_time",
                           "The time range between time_from and time_to must be no more than 15 days.")
         key, after = (shop_id, field, start, end, query.get("order_status")), None
@@ -408,7 +431,7 @@ class ShopeeSimulator(SimulatorBase):
             since = self._authorised_at.get(shop_id, now)
             return {"code": 12, "timestamp": now,
                     "data": {"merchant_expire_soon": [], "shop_expire_soon": [shop], "user_expire_soon": [],
-                             "expire_before": since + 365 * DAY, "page_no": 1, "total_page": 1}}
+                             "expire_before": since + self.authorisation_seconds, "page_no": 1, "total_page": 1}}
         authorised = kind == "authorised"
         return {"code": 1 if authorised else 2, "timestamp": now, "partner_id": int(self.app_key),
                 "data": {"authorize_type": "shop authorization by user" if authorised else "user cancel shop authorization",

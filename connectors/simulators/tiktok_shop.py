@@ -5,7 +5,11 @@ sign (HMAC-SHA256 over path + sorted query + body, wrapped in the app secret; wr
 independently of the connector), the `x-tts-access-token` header, the shop_cipher, then the
 rate limit per (app, shop, API). Errors use the platform's envelope {code, message, request_id}.
 
-Served: /api/v2/token/get|refresh (the auth host: the simulator serves both hosts),
+Two hosts, as in production: the authorisation host (auth.tiktok-shops.com; `host_apps()["auth"]`,
+its own port) serves /api/v2/token/get|refresh, and the open-API host refuses them (HTTP 404,
+code 40006: the token paths do not exist there). One grant covers every shop the seller
+authorised; refresh tokens rotate (a refresh spends the old one; TikTok does not document
+rotation, so the simulator takes the stricter reading). The open-API host serves
 /authorization/202309/shops, /order/202309/orders/search, /order/202309/orders?ids=,
 /product/202309/products/search, /product/202309/products/{id}.
 
@@ -99,7 +103,7 @@ class TikTokShopSimulator(SimulatorBase):
 
     # ------------------------------------------------------------------ the platform's checks
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/api/v2/token/get", self._token_get), web.get("/api/v2/token/refresh", self._token_refresh),
+        return [web.route("*", "/api/v2/token/{rest:.*}", self._not_this_host),
                 web.get(f"/authorization/{API}/shops", self._api(self._shops, shop_scoped=False)),
                 web.post(f"/order/{API}/orders/search", self._api(self._order_search)),
                 web.get(f"/order/{API}/orders", self._api(self._order_detail)),
@@ -168,6 +172,16 @@ class TikTokShopSimulator(SimulatorBase):
         return shops
 
     # ------------------------------------------------------------------ auth host
+    def host_apps(self) -> dict[str, web.Application]:
+        app = web.Application()
+        app.add_routes([web.get("/api/v2/token/get", self._token_get),
+                        web.get("/api/v2/token/refresh", self._token_refresh)])
+        return {"auth": app}
+
+    async def _not_this_host(self, request: web.Request) -> web.Response:
+        return self.envelope(code=ERR_PARAM, message="token APIs are served by the authorisation host "
+                                                     "(auth.tiktok-shops.com), not the open-API host", status=404)
+
     def _grant_answer(self, grant) -> web.Response:
         if grant is None:
             return self.envelope(code=ERR_BAD_GRANT, message="auth code or refresh token is invalid or expired")

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 
 from connectors.assembly import build_connector
-from connectors.commands import authorise_simulated_shops, simulator_for
+from connectors.commands import authorise_simulated_shops, serve_simulator, simulator_env, simulator_for
 from connectors.config import SyncConfig, marketplace_config
 from connectors.metrics import ConnectorMetrics
 from connectors.runner import ConnectorService
@@ -94,8 +94,8 @@ class Rig:
         self.sim = simulator_for(marketplace, seed=random.randrange(10**6), shops=3,
                                  webhook_url=f"http://127.0.0.1:{webhook_port}/webhooks/{marketplace}" if webhook else None,
                                  **sim_config)
-        self.server = serve_in_thread(self.sim.app())
-        market = marketplace_config(marketplace, {f"POWERSELL_{marketplace.upper()}_BASE_URL": self.server.url})
+        self.server = serve_simulator(self.sim)
+        market = marketplace_config(marketplace, simulator_env(marketplace, self.server))
         self.market = market
         self.publisher = AvroPublisher(self.settings, client_id="test-connector")
         self.metrics = ConnectorMetrics()

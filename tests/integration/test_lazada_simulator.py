@@ -22,10 +22,11 @@ import pytest
 from aiohttp import web
 
 from connectors.api_client import ApiClient, Backoff
-from connectors.base import ApiFailed, AppCredentials, DeadPayload, PushKind, RawEvent, ShopSession, Stream, TimeWindow
+from connectors.base import (ApiFailed, AppCredentials, DeadPayload, PushKind, RawEvent, RefreshRefused, ShopSession,
+                             Stream, TimeWindow)
 from connectors.card_vault import CardVault
 from connectors.lazada import LazadaApi
-from connectors.runner import windows
+from connectors.runner import authorisation_lapsed, windows
 from connectors.simulators.base import SimConfig, serve_in_thread, start_in_thread
 from connectors.simulators.lazada import LazadaSimulator
 from pipeline_core.avro_codec import default_registry
@@ -167,6 +168,36 @@ def test_when_every_shop_is_listed_over_its_history_then_products_and_orders_equ
             assert versions(items, stream) == expected(truth, stream, shop_id)
             assert len(items) == len(expected(truth, stream, shop_id))       # windows meet: no duplicates
     assert lazada.bad == [] and lazada.refreshes == 0
+
+
+def test_when_some_orders_carry_iso_8601_times_then_they_are_read_like_the_others(lazada):
+    shop_id = next(iter(lazada.sim.world.shops))
+    start, end = history(lazada.sim)
+    raw = signed(lazada, "/orders/get", {"access_token": lazada.session(shop_id).auth.access_token,
+                                         "update_after": start.isoformat(), "limit": "100"})["data"]["orders"]
+    forms = {"T" in o["updated_at"] for o in raw}
+    assert forms == {True, False}, "the simulator answers both time forms"
+    items = lazada.listing(lazada.session(shop_id), Stream.ORDERS, start, end)
+    assert not [i for i in items if isinstance(i, DeadPayload)]
+    assert versions(items, Stream.ORDERS) == expected(lazada.truth(), Stream.ORDERS, shop_id)
+
+
+def test_when_refresh_expires_in_is_0_then_the_token_cannot_be_refreshed_and_lasts_as_long_as_the_access_token():
+    harness = make(SimConfig(seed=11, shops=1, products_per_shop=2, orders_per_shop=2, refresh_ttl=0))
+    try:
+        session = harness.session(next(iter(harness.sim.world.shops)))
+        auth = session.auth
+        assert auth.access_expires_at > time.time() + 3600
+        assert auth.refresh_expires_at == auth.access_expires_at           # not "expires now"
+        assert not authorisation_lapsed(auth, time.time())
+        [shop_event] = harness.api.fetch_shop(session, "FULL_SYNC")
+        assert abs(shop_event.record["authorised_until"].timestamp() - auth.access_expires_at) < 1
+        assert authorisation_lapsed(auth, auth.access_expires_at)
+        with pytest.raises(RefreshRefused):
+            harness.api.refresh(auth)                                        # Lazada refuses it: IllegalRefreshToken
+    finally:
+        harness.close()
+        harness.running.stop()
 
 
 def test_when_a_window_ends_mid_second_then_changes_stamped_in_that_second_are_in_it(lazada):

@@ -13,8 +13,9 @@ import pytest
 from aiohttp import web
 
 from connectors.api_client import ApiClient, Backoff
-from connectors.base import (ApiFailed, AppCredentials, ConnectorError, DeadPayload, PushKind, RawEvent, ShopSession,
-                             Stream, TimeWindow)
+from connectors.base import (ApiFailed, AppCredentials, ConnectorError, DeadPayload, PushKind, RawEvent,
+                             RefreshRefused, ShopSession, Stream, TimeWindow)
+from connectors.runner import authorisation_lapsed
 from connectors.card_vault import CardVault
 from connectors.shopee import ITEM_LIST, ORDER_LIST, SHOP_INFO, ShopeeApi, parse_push
 from connectors.simulators.base import SimConfig, start_in_thread
@@ -234,6 +235,41 @@ def test_the_simulator_refuses_order_windows_over_15_days(rig_factory):
         assert rig.http.send(request).json()["error"] == expected
 
 
+def test_the_simulator_refuses_an_order_window_whose_start_is_not_before_its_end(rig_factory):
+    rig = rig_factory()
+    session = rig.sessions()[0]
+    start = int(time.time()) - 86400
+    for span, expected in ((1, ""), (0, "order.order_list_invalid_time"), (-1, "order.order_list_invalid_time")):
+        request = rig.api._request("GET", ORDER_LIST, session=session,
+                                   params=[("time_range_field", "update_time"), ("time_from", start),
+                                           ("time_to", start + span), ("page_size", 100)])
+        assert rig.http.send(request).json()["error"] == expected
+
+
+def test_when_a_15_day_window_starts_mid_second_then_no_chunk_asks_for_time_from_equal_to_time_to(rig_factory):
+    # the runner's windows are exactly 15 days; a fractional start widens one to 15 days + 1 s
+    rig = rig_factory(shops=1, history_days=40)
+    [session] = rig.sessions()
+    start = datetime.fromtimestamp(int(time.time()) - 20 * 86400 + 0.5, timezone.utc)
+    window = TimeWindow(start, start + timedelta(days=15))
+    items = [i for page in rig.api.fetch_orders(session, window, "FULL_SYNC") for i in page]
+    low, high = int(start.timestamp()), int(window.end.timestamp()) + 1
+    expected = {k: t for k, t in truth_of(rig).items() if k[0] == "orders" and low <= t < high}
+    assert expected and {k: t for k, t in seen(items).items() if low <= t < high} == expected
+
+
+def test_when_the_authorisation_reaches_its_expire_time_then_it_has_lapsed_and_the_refresh_is_refused(rig_factory):
+    rig = rig_factory(shops=1)
+    rig.sim.authorisation_seconds = 3
+    [session] = rig.sessions()
+    assert session.auth.refresh_expires_at <= time.time() + 3, "the refresh expiry stops at the authorisation's end"
+    assert not authorisation_lapsed(session.auth, time.time())
+    time.sleep(3.1)
+    assert authorisation_lapsed(session.auth, time.time())
+    with pytest.raises(RefreshRefused):
+        rig.api.fetch_shop(session, "INCREMENTAL_SYNC")
+
+
 # ---------------------------------------------------------------- the gateway
 def test_forged_signatures_stale_timestamps_and_dead_tokens_get_shopees_errors(rig_factory):
     rig = rig_factory(access_ttl=2)
@@ -258,7 +294,7 @@ def test_forged_signatures_stale_timestamps_and_dead_tokens_get_shopees_errors(r
     assert answer(auth=replace(good, access_token="0" * 32))[1] == "invalid_acceess_token"
     session.auth = good
     time.sleep(2.2)
-    assert answer() == (403, "invalid_acceess_token", "Invalid access_token.")          # expired
+    assert answer() == (403, "error_auth", "Invalid access_token.")                     # expired
     rig.post(f"/_sim/shops/{good.shop_id}/cancel")
     with pytest.raises(ApiFailed):                  # revoked: the refresh is refused too, the call fails for good
         rig.api.fetch_shop(session, "INCREMENTAL_SYNC")
@@ -268,9 +304,10 @@ def test_over_the_rate_limit_the_simulator_says_so_and_the_connector_waits_and_c
     rig = rig_factory(rate_limit_per_second=20, rate_limit_burst=5)
     session = rig.sessions()[0]
     answers = [rig.http.send(rig.api._request("GET", SHOP_INFO, session=session)) for _ in range(12)]
-    limited = [a for a in answers if a.status_code == 429]
-    assert limited and {a.json()["error"] for a in limited} == {"error_server"}
-    assert limited[0].json()["message"] == "Too many requests, please try again later"
+    limited = [a for a in answers if a.json().get("error")]
+    # Shopee's rate-limit answer: error_too_frequent, whatever the status and the message
+    assert limited and {(a.status_code, a.json()["error"]) for a in limited} == {(200, "error_too_frequent")}
+    assert "too many request" not in limited[0].json()["message"].lower()
     items = rig.listing(session, now() - timedelta(days=50), now() + timedelta(seconds=2))
     assert rig.metrics.rate_waits, "the connector waited out the limit"
     shop_truth = {k: v for k, v in truth_of(rig).items() if k[1].startswith(session.shop_id + ":")}

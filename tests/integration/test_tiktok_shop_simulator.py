@@ -22,6 +22,7 @@ from connectors.api_client import ApiClient, Backoff
 from connectors.base import (ApiFailed, AppCredentials, BadPayload, DeadPayload, PushKind, RawEvent, ShopAuth,
                              ShopSession, Stream, TimeWindow)
 from connectors.card_vault import CardVault
+from connectors.config import marketplace_config
 from connectors.simulators.base import serve_in_thread, start_in_thread
 from connectors.simulators.tiktok_shop import TikTokShopSimulator
 from connectors.tiktok_shop import (ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, PATH_PRODUCT_SEARCH, PATH_SHOPS,
@@ -80,7 +81,7 @@ def rig(*, product_result_cap: int = 10_000, http_timeout: float = 5.0, api_opti
         client = ApiClient("tiktok_shop", http, metrics=metrics, backoff=Backoff(0.01, 2.0, 0.1),
                            on_bad_payload=bad.append)
         api = TikTokShopApi(running.url, AppCredentials(APP_KEY, APP_SECRET), client, VAULT.seal,
-                            auth_base_url=running.url, **(api_options or {}))
+                            auth_base_url=running.host_url("auth"), **(api_options or {}))
         yield Rig(sim, running.url, api, metrics, bad)
 
 
@@ -125,6 +126,38 @@ def test_when_a_code_is_exchanged_then_every_shop_gets_tokens_and_its_cipher_and
         assert renewed.access_token != auths[0].access_token and renewed.extra == auths[0].extra
         with pytest.raises(ApiFailed):                                                # refresh tokens are single use
             r.api.refresh(auths[0])
+
+
+def test_when_wired_from_settings_then_token_calls_go_to_the_authorisation_host_not_the_api_host():
+    with rig(shops=2) as r, httpx.Client(timeout=5) as http:
+        # the rig serves the API host at r.url and the authorisation host on a port of its own
+        refused = http.get(r.url + "/api/v2/token/get", params={"app_key": APP_KEY, "app_secret": APP_SECRET,
+                                                                "auth_code": "x", "grant_type": "authorized_code"})
+        assert refused.status_code == 404 and refused.json()["code"] == 40006   # not served by the API host
+        auth_url = r.api.auth_base_url
+        assert auth_url != r.url
+        market = marketplace_config("tiktok_shop", {"POWERSELL_TIKTOK_SHOP_BASE_URL": r.url,
+                                                    "POWERSELL_TIKTOK_SHOP_AUTH_URL": auth_url,
+                                                    "POWERSELL_TIKTOK_SHOP_APP_KEY": APP_KEY,
+                                                    "POWERSELL_TIKTOK_SHOP_APP_SECRET": APP_SECRET})
+        client = ApiClient("tiktok_shop", http, backoff=Backoff(0.01, 2.0, 0.05))
+        api = TikTokShopApi(market.base_url, market.credentials, client, VAULT.seal, **market.api_options)
+        code = r.admin("POST", "/_sim/authorize", {"shop_ids": list(r.sim.world.shops)})["code"]
+        auths = api.exchange_code(code)
+        assert sorted(a.shop_id for a in auths) == sorted(r.sim.world.shops)
+        assert len({a.grant for a in auths}) == 1, "one seller's grant covers all its shops"
+        assert api.refresh(auths[0]).access_token != auths[0].access_token
+
+
+def test_the_production_settings_send_token_calls_to_tiktoks_authorisation_host():
+    real = {"POWERSELL_TIKTOK_SHOP_BASE_URL": "https://open-api.tiktokglobalshop.com",
+            "POWERSELL_TIKTOK_SHOP_APP_KEY": "k", "POWERSELL_TIKTOK_SHOP_APP_SECRET": "s"}
+    assert marketplace_config("tiktok_shop", real).auth_url == "https://auth.tiktok-shops.com"
+    assert marketplace_config("tiktok_shop", {**real, "POWERSELL_TIKTOK_SHOP_AUTH_URL": "https://auth.example"}
+                              ).auth_url == "https://auth.example"
+    api = TikTokShopApi(real["POWERSELL_TIKTOK_SHOP_BASE_URL"], AppCredentials("k", "s"),
+                        ApiClient("tiktok_shop", httpx.Client()), VAULT.seal)
+    assert api.auth_base_url == "https://auth.tiktok-shops.com"
 
 
 def test_when_the_whole_history_is_listed_then_it_equals_the_ground_truth():

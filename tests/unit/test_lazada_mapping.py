@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import BadPayload, MappingError, PushKind
-from connectors.lazada import map_order, map_product, map_shop, order_lines, parse_push
+from connectors.lazada import map_order, map_product, map_shop, order_lines, parse_lazada_time, parse_push
 from pipeline_core.avro_codec import default_registry
 
 CARD = "4111111111111111"
@@ -267,3 +267,15 @@ def test_when_a_push_is_malformed_then_bad_payload_names_the_reason(body, reason
     with pytest.raises(BadPayload) as caught:
         parse_push(body)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("text", ["2018-02-09 21:44:30 +0700", "2018-02-09T22:44:30+08:00", "2018-02-09T14:44:30Z",
+                                  "2018-02-09T14:44:30.000+00:00"])
+def test_both_documented_time_forms_are_read_to_the_same_instant(text):
+    assert parse_lazada_time(text, "updated_at") == datetime(2018, 2, 9, 14, 44, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["2018-02-09T22:44:30", "2018-02-09 21:44:30", "yesterday", ""])
+def test_a_time_without_an_offset_or_not_a_time_is_a_mapping_error(text):
+    with pytest.raises(MappingError):
+        parse_lazada_time(text, "updated_at")
