@@ -253,7 +253,7 @@ class ShopeeApi(MarketplaceApi):
                                     _reader(flat=True, required={"access_token": str, "refresh_token": str,
                                                                  "expire_in": int}))
         except ApiFailed as exc:
-            if exc.code == "error_auth":
+            if exc.code in ("error_auth", "refresh_token_expired"):   # the latter: EcomPHP/shopee-php's list
                 raise RefreshRefused(exc.endpoint, exc.code) from None
             raise
         return self._grant(data, auth.shop_id, auth.extra)
