@@ -50,7 +50,7 @@ def jsonable(value):
 def cmd_kafka(args, settings: Settings) -> int:
     from .kafka_broker import LocalKafka
 
-    broker = LocalKafka(settings, progress=_say)
+    broker = LocalKafka(settings, progress=_say, secured=not getattr(args, "insecure", False))
     if args.action == "up":
         print(broker.up(timeout=args.timeout))
     elif args.action == "down":
@@ -85,6 +85,10 @@ def cmd_topics(args, settings: Settings) -> int:
         _say(f"created {len(report.created)} topic(s), {len(report.existing)} already existed")
         for name in report.created:
             print(name)
+        if report.not_permitted:
+            _say("warning: this principal may not see or create: " + ", ".join(report.not_permitted))
+        from .acl_commands import apply_if_secured
+        apply_if_secured(settings, _say)
         if report.mismatched:
             _say("warning: partition count differs from the catalog for: " + ", ".join(report.mismatched))
             return 1
@@ -160,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Resolve the jars if needed, format KRaft storage once, start the broker and "
                                      "wait until it answers a metadata request. A running broker is reused.")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the broker (default 120)")
+    up.add_argument("--insecure", action="store_true",
+                    help="debugging only: plain text, no authentication, no ACLs (default: SASL_SSL with SCRAM users "
+                         "and the catalog's ACLs, credentials in <data dir>/kafka/security)")
     down = ksub.add_parser("down", help="stop the broker started by `kafka up`",
                            description="Stop the broker named by our pid file. --wipe also deletes its data.")
     down.add_argument("--wipe", action="store_true", help="also remove the broker's data (topics, offsets)")
@@ -196,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_commands(sub)
     from streams.erasure_commands import add_commands as add_erasure_commands
     add_erasure_commands(sub)
+    from .acl_commands import add_commands as add_acl_commands
+    add_acl_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
                        description="Benchmarks measure speed on this machine; each prints a table and keeps it in "

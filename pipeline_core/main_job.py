@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from .avro_codec import default_registry
 from .kafka_io import AvroPublisher, end_offsets, ensure_topics, read_since
+from .security import as_principal, kafka_client_config, principal_env, without_security_env
 from .settings import Settings, free_ports
 from .topics import CATALOG, AccessClass
 
@@ -108,7 +109,8 @@ def run_pipeline(args, settings: Settings) -> int:
     started = time.monotonic()
     broker = LocalKafka(settings, progress=lambda m: say(f"  {m}"))
     # a broker that already answers (ours, or docker compose's) is used as it is
-    we_started_kafka = not broker.status().running and not broker_answers(settings.bootstrap_servers, timeout=5)
+    we_started_kafka = not broker.status().running and not broker_answers(
+        settings.bootstrap_servers, timeout=5, client_config=kafka_client_config(settings))
     stack: list = []  # what to stop, last first
     stop = threading.Event()
     try:
@@ -127,21 +129,26 @@ def run_pipeline(args, settings: Settings) -> int:
             say(f"  {name:<12} {servers[name].url}")
 
         say("[3/5] stream workers (faust-streaming): privacy (consent gate + redaction) and aggregation")
-        worker_env = {**os.environ, "POWERSELL_LOG_LEVEL": "WARNING", "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
+        # each process is its own principal: a password file named in its environment, never on its command line
+        worker_env = {**without_security_env(os.environ), "POWERSELL_LOG_LEVEL": "WARNING",
+                      "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
+        principals = {"privacy worker": "privacy-worker", "aggregation worker": "aggregation-worker"}
         ports = dict(zip(("connectors", "privacy worker", "aggregation worker"), free_ports(3)))
         workers = {}
         for label, argv in (("privacy worker", ["worker", "redaction"]),
                             ("aggregation worker", ["worker", "aggregation", "--k", str(DEMO_K), "--tick-seconds", "2"])):
             log_path = settings.data_dir / f"run-{argv[1]}-worker.log"
             workers[label] = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", *argv, "--metrics-port",
-                                               str(ports[label])], env=worker_env, stdout=subprocess.DEVNULL,
+                                               str(ports[label])], stdout=subprocess.DEVNULL,
+                                              env={**worker_env, **principal_env(settings, principals[label])},
                                               stderr=open(log_path, "wb"))
             stack.append(lambda p=workers[label]: _stop(p))
             say(f"  {label:<19} metrics http://127.0.0.1:{ports[label]}/metrics  log {log_path}")
         worker = workers["privacy worker"]
 
         say(f"[4/5] connectors for {args.duration:.0f} s (every simulated shop authorises PowerSell first)")
-        publisher = AvroPublisher(settings, client_id="powersell-run")
+        connector_settings = as_principal(settings, "connectors")  # the connectors and webhook receiver, in this process
+        publisher = AvroPublisher(connector_settings, client_id="powersell-run")
         stack.append(publisher.close)
         metrics = ConnectorMetrics()
         metrics_server = serve_metrics(metrics.registry, ports["connectors"])
@@ -151,7 +158,7 @@ def run_pipeline(args, settings: Settings) -> int:
         sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=60)
         for name in MARKETPLACES:
             market = marketplace_config(name, simulator_env(name, servers[name]))
-            connectors[name] = build_connector(settings, market, sync, publisher, metrics)
+            connectors[name] = build_connector(connector_settings, market, sync, publisher, metrics)
             stack.append(connectors[name].close)
             authorise_simulated_shops(connectors[name], servers[name].url)
         receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()}, "http://127.0.0.1:0")

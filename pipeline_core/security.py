@@ -89,8 +89,8 @@ class ClientSecurity:
 class LocalCredentials:
     """The folder where `kafka up` keeps the local broker's CA, certificate and users' passwords."""
 
-    def __init__(self, data_dir: Path):
-        self.dir = data_dir / "kafka" / "security"
+    def __init__(self, data_dir: Path | None = None, *, folder: Path | None = None):
+        self.dir = folder if folder is not None else data_dir / "kafka" / "security"
         self.users = self.dir / "users"
         self.ca_cert = self.dir / "ca.pem"
         self.ca_key = self.dir / "ca-key.pem"
@@ -304,9 +304,9 @@ def _jaas(value: str) -> str:
 
 
 # ---------------------------------------------------------------- one principal per process
-def local_principal_settings(settings: "Settings", principal: str) -> "Settings":
+def local_principal_settings(settings: "Settings", principal: str, local: LocalCredentials | None = None) -> "Settings":
     """`settings` as the local broker's `principal`: SASL_SSL, its password file, the local CA."""
-    local = LocalCredentials(settings.data_dir)
+    local = local or LocalCredentials(settings.data_dir)
     return replace(settings, kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism=LOCAL_MECHANISM,
                    kafka_username=principal, kafka_password=None, kafka_password_file=local.password_file(principal),
                    kafka_ca_file=local.ca_cert, kafka_cert_file=None, kafka_key_file=None)
@@ -315,11 +315,21 @@ def local_principal_settings(settings: "Settings", principal: str) -> "Settings"
 def as_principal(settings: "Settings", principal: str) -> "Settings":
     """`settings` for a process running as the local broker's `principal` (its own password file);
     unchanged when the local broker is not secured, or the settings name another cluster explicitly."""
-    local = LocalCredentials(settings.data_dir)
-    elsewhere = settings.kafka_security_protocol is not None and settings.kafka_ca_file != local.ca_cert
-    if elsewhere or not local.secured() or not local.has(principal):
+    local = _local_credentials_of(settings)
+    if local is None or not local.secured() or not local.has(principal):
         return settings
-    return local_principal_settings(settings, principal)
+    return local_principal_settings(settings, principal, local)
+
+
+def _local_credentials_of(settings: "Settings") -> LocalCredentials | None:
+    """The local broker's credentials folder the settings use: the data dir's in auto mode; with explicit
+    settings, the folder of their CA file when it is such a folder (a child process with its own data dir)."""
+    if settings.kafka_security_protocol is None:
+        return LocalCredentials(settings.data_dir)
+    ca = settings.kafka_ca_file
+    if ca is not None and ca.name == "ca.pem" and (ca.parent / "mode").is_file() and (ca.parent / "users").is_dir():
+        return LocalCredentials(folder=ca.parent)
+    return None
 
 
 def principal_env(settings: "Settings", principal: str) -> dict[str, str]:

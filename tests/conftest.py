@@ -1,6 +1,8 @@
 """Shared fixtures. Tests marked `kafka` run against the real broker that
-`powersell-pipeline kafka up` starts: CI starts it first; a developer's test run
-starts it here if it is not running, and stops it again at the end."""
+`powersell-pipeline kafka up` starts (secured: SASL_SSL, SCRAM users, the catalog's ACLs):
+CI starts it first; a developer's test run starts it here if it is not running, and stops
+it again at the end. The `kafka` fixture is the operator's settings; a test that starts a
+pipeline process gives it its own principal with `principal_env(kafka, NAME)`."""
 
 from __future__ import annotations
 
@@ -16,16 +18,21 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def kafka(settings: Settings) -> Settings:
+    from pipeline_core.acl_commands import apply_if_secured
     from pipeline_core.kafka_broker import LocalKafka, broker_answers
     from pipeline_core.kafka_io import ensure_topics
+    from pipeline_core.security import OPERATOR, as_principal, kafka_client_config
 
     broker = LocalKafka(settings)
     # A broker that already answers (ours from `kafka up`, or docker compose's) is used as it is.
     # (our own broker counts as running even if it is slow to answer right now)
-    started_here = not broker.status().running and not broker_answers(settings.bootstrap_servers, timeout=5)
+    started_here = not broker.status().running and not broker_answers(
+        settings.bootstrap_servers, timeout=5, client_config=kafka_client_config(settings))
     if started_here:
         broker.up()
-    ensure_topics(settings)
-    yield settings
+    operator = as_principal(settings, OPERATOR)
+    ensure_topics(operator)
+    apply_if_secured(operator, print)  # a broker started before a catalog change gets today's rules
+    yield operator
     if started_here:
         broker.down()

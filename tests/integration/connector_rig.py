@@ -24,6 +24,7 @@ from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.avro_codec import default_registry
 from pipeline_core import kafka_io
 from pipeline_core.kafka_io import AvroPublisher
+from pipeline_core.security import principal_env
 from pipeline_core.settings import Settings
 from pipeline_core.topics import shop_key
 
@@ -83,7 +84,8 @@ class Rig:
                  **sim_config):
         self.marketplace = marketplace
         self.settings = Settings.from_env({**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "data"),
-                                           "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
+                                           "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                                           **principal_env(kafka, "connectors")})
         self.receiver = self.webhook_server = None
         webhook_port = None
         if webhook:

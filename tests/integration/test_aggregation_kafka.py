@@ -21,6 +21,7 @@ import pytest
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.kafka_io import end_offsets, ensure_topics, read_since
+from pipeline_core.security import principal_env, without_security_env
 from pipeline_core.settings import Settings
 from streams.aggregation.cells import CANCELLED_STATUSES
 from tests.integration.connector_rig import Rig, wait_for
@@ -42,6 +43,7 @@ def own_broker(tmp_path_factory):
     env = {**os.environ, "POWERSELL_KAFKA_PORT": str(_free_port()), "POWERSELL_KAFKA_CONTROLLER_PORT": str(_free_port()),
            "POWERSELL_DATA_DIR": str(data)}
     env.pop("POWERSELL_BOOTSTRAP_SERVERS", None)
+    env = without_security_env(env)  # this broker's own operator (auto), not the session's
     settings = Settings.from_env(env)
     broker = LocalKafka(settings)
     broker.up()
@@ -116,11 +118,13 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
     processes = []
     try:
         rig.authorise()
-        privacy = start(env, "worker", "redaction", log_name="privacy.log")
+        privacy = start({**env, **principal_env(settings, "privacy-worker")}, "worker", "redaction",
+                        log_name="privacy.log")
         processes.append(privacy)
         aggregation_args = ("worker", "aggregation", "--k", "1", "--dominance", "1.0", "--tick-seconds", "1",
                             "--hourly-lateness", str(24 * 62))  # the simulator's whole history, hour by hour
-        aggregator = start(env, *aggregation_args, log_name="aggregator.log")
+        aggregator = start({**env, **principal_env(settings, "aggregation-worker")}, *aggregation_args,
+                           log_name="aggregator.log")
         processes.append(aggregator)
         rig.service.run_once()                                   # full sync: 45 days of orders
         published = Published(settings)
@@ -137,7 +141,8 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
         stop(aggregator, signal.SIGKILL)                         # killed mid-stream: state only in its changelog
         rig.sim.world.tick(20)                                   # the world moves on while it is down
         rig.service.run_once()
-        aggregator = start(env, *aggregation_args, log_name="aggregator.log")
+        aggregator = start({**env, **principal_env(settings, "aggregation-worker")}, *aggregation_args,
+                           log_name="aggregator.log")
         processes.append(aggregator)
 
         checked = {}

@@ -12,6 +12,7 @@ import pytest
 
 from connectors import MARKETPLACES
 from connectors.commands import simulator_env
+from pipeline_core.security import principal_env
 from pipeline_core.topics import shop_key
 from tests.integration.connector_rig import (RAW, Rig, end_offsets, post, published_pairs, read_since, syncer_now,
                                              truth_pairs, wait_for)
@@ -114,7 +115,7 @@ def test_when_the_connector_is_killed_mid_sync_then_a_restart_loses_nothing(kafk
         rig.authorise()
         post(f"{rig.server.url}/_sim/faults", {"kind": "slow", "count": 1000, "delay": 0.05})
         since = end_offsets(kafka)
-        env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "data"),
+        env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "data"), **principal_env(kafka, "connectors"),
                "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, **simulator_env("tiktok_shop", rig.server),
                "POWERSELL_METRICS_PORT": "0"}
         cmd = [sys.executable, "-m", "pipeline_core.cli", "connect", "tiktok_shop", "--once", "--webhook-port", "0"]

@@ -22,6 +22,7 @@ from pipeline_core.settings import Settings
 from pipeline_core.topics import CATALOG, shop_key, topic
 from schemas import event_id
 from pipeline_core.keystore import KeyDestroyed
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from tests.consent_helpers import LONG_AGO, change
 from tests.integration.connector_rig import end_offsets, wait_for
 
@@ -35,14 +36,16 @@ TEMPLATES = {name: record for name, _, record in reversed(sample_events())}
 @pytest.fixture(scope="module")
 def worker_env(kafka, tmp_path_factory):
     data = tmp_path_factory.mktemp("privacy-worker")
+    # the operator's identity for the commands (erase, keys); the worker gets its own below
     return {**os.environ, "POWERSELL_DATA_DIR": str(data), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING"}
+            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, OPERATOR)}
 
 
 @pytest.fixture(scope="module")
-def worker(worker_env):
+def worker(worker_env, kafka):
     log = open(os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"], env=worker_env,
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"],
+                            env={**worker_env, **principal_env(kafka, "privacy-worker")},
                             stdout=subprocess.DEVNULL, stderr=log)
     WORKERS.append(proc)
     yield proc

@@ -20,6 +20,7 @@ from pipeline_core.avro_codec import SCHEMA_DIR, default_registry
 from pipeline_core.kafka_io import AvroPublisher, admin_client, ensure_topics, partition_for, read_back
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import CATALOG, consent_key, shop_key, topic
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 
 pytestmark = pytest.mark.kafka
 
@@ -68,8 +69,8 @@ def test_when_samples_are_published_then_a_plain_kafka_python_and_avro_consumer_
         writers[avro.schema.parse(schema.canonical_form).fingerprint("CRC-64-AVRO")] = schema
     reader = avro.schema.parse((SCHEMA_DIR / "raw_order_event.avsc").read_text(encoding="utf-8"))
     order_positions = {(md.partition, md.offset) for name, md in written if name == "raw.orders"}
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=None, enable_auto_commit=False,
-                             consumer_timeout_ms=10_000)
+    consumer = KafkaConsumer(**kafka_client_config(kafka, group_id=None, enable_auto_commit=False,
+                                                   consumer_timeout_ms=10_000))
     got = {}
     try:
         parts = {p for p, _ in order_positions}
@@ -119,7 +120,7 @@ def test_when_the_reference_library_writes_then_the_pipeline_decodes(kafka):
     buf = io.BytesIO()
     buf.write(b"\xc3\x01" + avro.schema.parse(schema.canonical_form).fingerprint("CRC-64-AVRO"))
     avro.io.DatumWriter(schema).write(record, avro.io.BinaryEncoder(buf))
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = KafkaProducer(**kafka_client_config(kafka))
     try:
         md = producer.send("ops.dead-letters", value=buf.getvalue()).get(timeout=30)
     finally:
@@ -131,14 +132,15 @@ def test_when_the_reference_library_writes_then_the_pipeline_decodes(kafka):
 
 
 def test_tail_prints_json_lines_and_survives_a_corrupt_record(kafka):
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = KafkaProducer(**kafka_client_config(kafka))
     try:
         bad = producer.send("ops.dead-letters", key=b"k", value=b"\xc3\x01garbage!").get(timeout=30)
     finally:
         producer.close()
     done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "topics", "tail", "ops.dead-letters",
                            "--idle-timeout", "3"], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
+                          env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                               **principal_env(kafka, OPERATOR)})
     assert done.returncode == 0, done.stderr
     assert "RESTRICTED" in done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -152,7 +154,7 @@ def test_run_runs_the_pipeline_and_finds_no_leak(kafka, tmp_path):
     done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "run", "--duration", "15", "--shops", "2",
                            "--keep-kafka"], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-                               "POWERSELL_DATA_DIR": str(tmp_path)})
+                               "POWERSELL_DATA_DIR": str(tmp_path), **principal_env(kafka, OPERATOR)})
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     out = done.stdout
     assert "redacted.orders" in out and "RESTRICTED" in out

@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 
 from pipeline_core.errors import MissingToolError
 from pipeline_core.kafka_broker import LocalKafka, broker_answers, check_tools
-from pipeline_core.settings import Settings
+from pipeline_core.settings import SECURITY_VARIABLES, Settings
 
 pytestmark = pytest.mark.kafka
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def local_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
     # The same cache dir as `kafka up` (so the jars are shared); our own ports and data dir.
-    env = {k: v for k, v in os.environ.items() if k != "POWERSELL_BOOTSTRAP_SERVERS"}
+    env = {k: v for k, v in os.environ.items() if k != "POWERSELL_BOOTSTRAP_SERVERS" and k not in SECURITY_VARIABLES}
     env.update(POWERSELL_KAFKA_PORT="19092", POWERSELL_KAFKA_CONTROLLER_PORT="19093", POWERSELL_DATA_DIR=str(tmp_path))
     local = LocalKafka(Settings.from_env(env), progress=lambda msg: print("kafka:", msg))
     try:
@@ -39,19 +39,19 @@ def local_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
         local.down(wipe=True)
 
 
-def _roundtrip(bootstrap: str, topic: str) -> list[bytes]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _roundtrip(config: dict, topic: str) -> list[bytes]:
+    admin = KafkaAdminClient(**config)
     try:
         admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     finally:
         admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(**config, acks="all")
     try:
         producer.send(topic, b"hello").get(timeout=10)
         producer.send(topic, b"world").get(timeout=10)
     finally:
         producer.close()
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = KafkaConsumer(topic, **config, auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=10_000)
     try:
         values: list[bytes] = []
@@ -64,8 +64,8 @@ def _roundtrip(bootstrap: str, topic: str) -> list[bytes]:
         consumer.close()
 
 
-def _topics(bootstrap: str) -> list[str]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _topics(config: dict) -> list[str]:
+    admin = KafkaAdminClient(**config)
     try:
         return list(admin.list_topics())
     finally:
@@ -75,7 +75,9 @@ def _topics(bootstrap: str) -> list[str]:
 def test_lifecycle(local_kafka: LocalKafka) -> None:
     kafka = local_kafka
     bootstrap = kafka.up(timeout=90)
-    assert bootstrap == "127.0.0.1:19092" and broker_answers(bootstrap)
+    operator = kafka.client_config()  # the secured broker's operator (SASL_SSL, SCRAM, the local CA)
+    assert bootstrap == "127.0.0.1:19092" and broker_answers(bootstrap, client_config=operator)
+    assert not broker_answers(bootstrap)  # an anonymous client gets nothing
     first = kafka.status()
     assert first.running and first.answering and first.jars_cached and first.pid
     assert first.data_dir == kafka.home
@@ -84,16 +86,16 @@ def test_lifecycle(local_kafka: LocalKafka) -> None:
     cluster_id = kafka.cluster_file.read_text()
 
     topic = f"test.broker.{uuid.uuid4().hex[:8]}"
-    assert _roundtrip(bootstrap, topic) == [b"hello", b"world"]
+    assert _roundtrip(operator, topic) == [b"hello", b"world"]
 
     assert kafka.down() is True
     assert not Path(f"/proc/{first.pid}").exists() and not kafka.pid_file.exists()
-    assert not broker_answers(bootstrap) and not kafka.status().running
+    assert not broker_answers(bootstrap, client_config=operator) and not kafka.status().running
     assert kafka.down() is False  # nothing runs: fine
 
     kafka.up(timeout=90)  # restarts on the kept storage: same cluster, topic still there
     assert kafka.status().pid != first.pid and kafka.cluster_file.read_text() == cluster_id
-    assert topic in _topics(bootstrap)
+    assert topic in _topics(kafka.client_config())
 
     assert kafka.down(wipe=True) is True
     assert not kafka.home.exists() and kafka.jars_cached()  # the jar cache is never wiped

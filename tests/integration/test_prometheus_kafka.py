@@ -39,6 +39,7 @@ from pipeline_core.kafka_io import AvroPublisher, admin_client, end_offsets
 from pipeline_core.monitoring import alert_expressions, dashboard_expressions
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import shop_key
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from tests.integration.connector_rig import get, post, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -246,6 +247,7 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
 
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "data"), "POWERSELL_BOOTSTRAP_SERVERS":
            kafka.bootstrap_servers, "POWERSELL_POLL_INTERVAL": "5", "POWERSELL_LOG_LEVEL": "WARNING",
+           **principal_env(kafka, OPERATOR),  # each process below swaps in its own principal
            # a short lookback: each poll re-reads less, so the workers have less to drain
            "POWERSELL_LOOKBACK_SECONDS": "30"}
     with_aggregator = aggregation_worker_exists(env)
@@ -259,12 +261,13 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
                                       "--shops", "2", "--tick-interval", "2"), env)
         wait(lambda: all(answers(f"http://127.0.0.1:{p}/_sim/faults") for p in SIMULATORS.values()), 60,
              "the simulators answer")
-        procs.start("redactor", cli("worker", "redaction", "--metrics-port", str(REDACTOR)), env)
+        procs.start("redactor", cli("worker", "redaction", "--metrics-port", str(REDACTOR)),
+                    {**env, **principal_env(kafka, "privacy-worker")})
         if with_aggregator:
             procs.start("aggregator", cli("worker", "aggregation", "--metrics-port", str(AGGREGATOR),
-                                               "--tick-seconds", "1"), env)
+                                               "--tick-seconds", "1"), {**env, **principal_env(kafka, "aggregation-worker")})
         procs.start("connectors", cli("connect", "all", "--authorise-simulated-shops", "--webhook-port", str(WEBHOOK)),
-                    {**env, "POWERSELL_METRICS_PORT": str(CONNECTORS)})
+                    {**env, "POWERSELL_METRICS_PORT": str(CONNECTORS), **principal_env(kafka, "connectors")})
         prometheus_port = free_port()
         prometheus = f"http://127.0.0.1:{prometheus_port}"
         procs.start("prometheus", [prometheus_bin, f"--config.file={prometheus_config(tmp_path)}",

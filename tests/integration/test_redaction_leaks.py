@@ -19,6 +19,7 @@ from pipeline_core.avro_codec import default_registry
 from pipeline_core.cli import jsonable
 from pipeline_core.kafka_io import AvroPublisher, read_since
 from pipeline_core.sample_events import sample_events
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import CATALOG, AccessClass, shop_key, topic
 from tests.consent_helpers import LONG_AGO, change
 from tests.integration.connector_rig import end_offsets, wait_for
@@ -102,7 +103,7 @@ def canary_events(tag: str):
 
 def downstream_records(settings):
     from kafka import KafkaConsumer, TopicPartition
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_client_config(settings, enable_auto_commit=False))
     out = []
     try:
         tps = [TopicPartition(t, p) for t in DOWNSTREAM for p in consumer.partitions_for_topic(t)]
@@ -121,7 +122,7 @@ def downstream_records(settings):
 @pytest.fixture
 def redaction_worker(kafka, tmp_path):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-           "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING"}
+           "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, "privacy-worker")}
     worker = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"], env=env,
                               stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "wb"))
     yield worker
@@ -170,8 +171,7 @@ def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     assert canaries and leaks == []
     # the corrupt record went to the dead-letter topic with the reason in its headers
     from kafka import KafkaConsumer, TopicPartition
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False,
-                             consumer_timeout_ms=10_000)
+    consumer = KafkaConsumer(**kafka_client_config(kafka, enable_auto_commit=False, consumer_timeout_ms=10_000))
     try:
         tp = TopicPartition("ops.dead-letters", 0)
         consumer.assign([tp])
