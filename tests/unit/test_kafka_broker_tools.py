@@ -158,3 +158,46 @@ def test_cluster_ids_are_kraft_uuids_that_never_look_like_options():
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
     assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_the_secured_broker_authenticates_every_client_and_denies_by_default(tmp_path: Path) -> None:
+    from pipeline_core.kafka_broker import BrokerSecurity
+    from pipeline_core.security import Secret
+
+    security = BrokerSecurity(tmp_path / "broker.pem", tmp_path / "ca.pem", Secret("broker-pw"))
+    text = render_server_properties(29092, 29093, tmp_path / "data", security)
+    props = dict(line.split("=", 1) for line in text.splitlines() if line)
+    assert props["listeners"] == "CLIENT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"  # loopback only
+    assert props["listener.security.protocol.map"] == "CLIENT:SASL_SSL,CONTROLLER:SSL"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.controller.ssl.client.auth"] == "required"  # only the broker's own certificate
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert set(props["super.users"].split(";")) == {"User:broker", "User:operator", "User:CN=powersell-broker"}
+    assert props["ssl.keystore.type"] == props["ssl.truststore.type"] == "PEM"
+    assert "PLAINTEXT" not in text and "0.0.0.0" not in text
+    assert "Secret(" not in text and 'password="broker-pw"' in text  # the broker's own login, in a 0600 file
+
+
+def test_kafka_up_formats_with_every_principal_without_a_password_on_the_command_line(tmp_path, monkeypatch):
+    from pipeline_core import kafka_broker
+
+    kafka = LocalKafka(_settings(tmp_path))
+    kafka.home.mkdir(parents=True)
+    kafka._prepare_credentials()
+    seen = {}
+
+    def fake_run(cmd, timeout, what):
+        argfile = Path(cmd[-1][1:])
+        seen.update(cmd=cmd, args=argfile.read_text().splitlines(), mode=oct(argfile.stat().st_mode & 0o777))
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(kafka_broker, "_run", fake_run)
+    kafka._format_storage()
+    passwords = [p.read_text().strip() for p in kafka.credentials.users.glob("*.password")]
+    assert len(passwords) >= 8 and not any(pw in " ".join(seen["cmd"]) for pw in passwords)
+    assert seen["cmd"][-1].startswith("@") and seen["mode"] == "0o600"
+    assert seen["args"][:2] == ["kafka.tools.StorageTool", "format"]
+    scram = [a for a in seen["args"] if a.startswith("SCRAM-SHA-512=[name=")]
+    assert {a.split("name=")[1].split(",")[0] for a in scram} >= {"broker", "operator", "connectors", "downstream"}
+    assert not (kafka.credentials.dir / "format.args").exists()  # gone as soon as the tool has read it

@@ -48,3 +48,16 @@ def test_settings_are_frozen():
     s = Settings.from_env({})
     with pytest.raises(AttributeError):
         s.kafka_port = 1
+
+
+def test_kafka_client_security_is_documented_and_defaults_to_the_local_broker():
+    from pipeline_core.settings import SECURITY_VARIABLES
+    assert set(SECURITY_VARIABLES) <= set(SETTINGS_DOC)
+    s = Settings.from_env({})
+    assert s.kafka_security_protocol is None and s.kafka_sasl_mechanism == "SCRAM-SHA-512"  # None: auto
+    assert s.kafka_password is None and s.kafka_password_file is None
+
+
+def test_when_a_password_file_is_given_then_only_its_path_is_kept(tmp_path):
+    s = Settings.from_env({"POWERSELL_KAFKA_PASSWORD_FILE": str(tmp_path / "pw"), "POWERSELL_KAFKA_USERNAME": "svc"})
+    assert s.kafka_password_file == (tmp_path / "pw").resolve() and s.kafka_password is None
