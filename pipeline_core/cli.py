@@ -50,6 +50,13 @@ def jsonable(value):
 def cmd_kafka(args, settings: Settings) -> int:
     from .kafka_broker import LocalKafka
 
+    if args.action == "compose-secrets":
+        from pathlib import Path
+
+        from .compose_secrets import make_compose_secrets
+        made = make_compose_secrets(Path(args.dir))
+        _say(f"{len(made)} file(s) made in {args.dir} (0700; never commit it)" if made else f"{args.dir} is complete")
+        return 0
     broker = LocalKafka(settings, progress=_say, secured=not getattr(args, "insecure", False))
     if args.action == "up":
         print(broker.up(timeout=args.timeout))
@@ -173,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     ksub.add_parser("status", help="print the broker's state as JSON (exit 3 when it does not answer)",
                     description="Print whether our broker runs and answers, its pid, bootstrap address and "
                                 "whether the jars are cached. Exit status 0 when it answers, 3 otherwise.")
+    cs = ksub.add_parser("compose-secrets", help="make the secrets docker compose mounts (CA, certificates, passwords)",
+                         description="Write into --dir what is missing of the secrets docker-compose.yml mounts: the CA "
+                                     "and the broker's certificate, a password per principal, the broker's config and "
+                                     "its storage format arguments (SCRAM users), Grafana's admin password. Run once "
+                                     "before `docker compose up`; the folder is in .gitignore.")
+    cs.add_argument("--dir", default="secrets", help="the folder (default ./secrets, beside docker-compose.yml)")
     p.set_defaults(func=cmd_kafka)
 
     p = sub.add_parser("topics", help="create, list or read the pipeline's topics",

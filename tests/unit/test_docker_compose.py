@@ -262,14 +262,98 @@ def test_servers_listen_beyond_the_container_loopback(compose):
 
 
 def test_kafka_is_the_same_broker_the_cli_starts(compose):
+    from pipeline_core.compose_secrets import compose_server_properties
+    from pipeline_core.kafka_broker import BrokerSecurity
+    from pipeline_core.security import Secret
+
     kafka = compose["services"]["kafka"]
     assert kafka["image"] == f"apache/kafka:{SETTINGS_DOC['POWERSELL_KAFKA_VERSION'][0]}"
-    env = kafka["environment"]
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    props = dict(line.split("=", 1) for line in compose_server_properties(Secret("pw")).splitlines() if line)
+    assert props["process.roles"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert props["auto.create.topics.enable"] == "false"
     assert "127.0.0.1:9092:9092" in kafka["ports"]  # host clients use the CLI's default bootstrap
-    assert "HOST://127.0.0.1:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert "HOST://127.0.0.1:9092" in props["advertised.listeners"] and "CLIENT://kafka:19092" in props["advertised.listeners"]
+    # secured exactly as `kafka up` secures the local broker
+    local = dict(line.split("=", 1) for line in BrokerSecurity(Path("k"), Path("t"), Secret("pw")).properties(1, 2).splitlines())
+    for key in ("authorizer.class.name", "allow.everyone.if.no.acl.found", "super.users", "sasl.enabled.mechanisms",
+                "listener.name.controller.ssl.client.auth"):
+        assert props[key] == local[key], key
+    assert props["listener.security.protocol.map"] == "CLIENT:SASL_SSL,HOST:SASL_SSL,CONTROLLER:SSL"
+    command = " ".join(kafka["command"])
+    assert "@/run/secrets/kafka-format-args" in command and "/run/secrets/kafka-server-properties" in command
     assert kafka["healthcheck"]["test"] and kafka["restart"] == "unless-stopped"
+
+
+KAFKA_PRINCIPALS = {"topics": "operator", "connectors": "connectors", "redactor": "privacy-worker",
+                    "aggregator": "aggregation-worker"}
+
+
+def secret_errors(compose: dict) -> list[str]:
+    """Every Kafka client service is its own principal with a password file from a mounted secret; every
+    secret a service names is declared, from a file under ./secrets (kept out of git)."""
+    errors, declared = [], compose.get("secrets", {})
+    for name, service in compose["services"].items():
+        env = service.get("environment", {})
+        for secret in service.get("secrets", []):
+            secret = secret if isinstance(secret, str) else secret["source"]
+            if secret not in declared:
+                errors.append(f"{name} mounts undeclared secret {secret}")
+        for key, value in env.items():
+            if re.search(r"PASSWORD$|SECRET$|_KEY$", key) and not key.endswith("__FILE"):
+                errors.append(f"{name} sets {key} in the compose file")
+        if name in KAFKA_PRINCIPALS:
+            user, password_file = env.get("POWERSELL_KAFKA_USERNAME"), env.get("POWERSELL_KAFKA_PASSWORD_FILE", "")
+            if user != KAFKA_PRINCIPALS[name]:
+                errors.append(f"{name} is Kafka user {user}, not {KAFKA_PRINCIPALS[name]}")
+            mounted = {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+            if not password_file.startswith("/run/secrets/") or password_file.split("/")[-1] not in mounted:
+                errors.append(f"{name} reads its password from {password_file!r}, not a mounted secret")
+    for secret, spec in declared.items():
+        if not str(spec.get("file", "")).startswith("./secrets/"):
+            errors.append(f"secret {secret} is not a file under ./secrets")
+    return errors
+
+
+def test_every_kafka_client_service_is_its_own_principal_with_mounted_secrets(compose):
+    assert secret_errors(compose) == []
+    for name, service in pipeline_services(compose).items():
+        assert service["environment"]["POWERSELL_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert service["environment"]["POWERSELL_KAFKA_CA_FILE"] == "/run/secrets/kafka-ca", name
+    assert "secrets/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda c: c["services"]["redactor"]["environment"].update(POWERSELL_KAFKA_USERNAME="operator"),
+     "redactor is Kafka user operator, not privacy-worker"),
+    (lambda c: c["services"]["connectors"]["environment"].update(POWERSELL_KAFKA_PASSWORD="hunter2"),
+     "connectors sets POWERSELL_KAFKA_PASSWORD in the compose file"),
+    (lambda c: c["services"]["aggregator"].update(secrets=["kafka-ca"]),
+     "aggregator reads its password from '/run/secrets/kafka-aggregation-worker-password', not a mounted secret"),
+    (lambda c: c["secrets"].update({"extra": {"file": "./ops/extra.txt"}}), "secret extra is not a file under ./secrets"),
+], ids=["wrong-principal", "password-inline", "secret-not-mounted", "secret-in-the-repo"])
+def test_when_a_service_gets_its_secrets_wrong_then_the_check_names_it(compose, break_it, expected):
+    broken = copy.deepcopy(compose)
+    break_it(broken)
+    assert expected in secret_errors(broken)
+
+
+def test_grafana_has_no_default_admin_password(compose):
+    env = compose["services"]["grafana"]["environment"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana-admin-password"
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env and "grafana-admin-password" in compose["services"]["grafana"]["secrets"]
+
+
+def test_compose_secrets_makes_every_declared_secret_file_once(compose, tmp_path):
+    from pipeline_core.compose_secrets import make_compose_secrets
+
+    made = make_compose_secrets(tmp_path / "secrets")
+    for secret, spec in compose["secrets"].items():
+        assert (tmp_path / spec["file"]).is_file(), secret
+    assert make_compose_secrets(tmp_path / "secrets") == [] and len(made) >= 12
+    args = (tmp_path / "secrets" / "kafka-format.args").read_text().splitlines()
+    assert args[:2] == ["kafka.tools.StorageTool", "format"] and "--ignore-formatted" in args
+    users = {a.split("name=")[1].split(",")[0] for a in args if a.startswith("SCRAM-SHA-512=")}
+    assert set(KAFKA_PRINCIPALS.values()) | {"broker"} <= users
 
 
 def test_published_ports_are_on_the_host_loopback_only(compose):
