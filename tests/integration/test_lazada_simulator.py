@@ -242,7 +242,8 @@ def test_when_the_world_moves_on_then_an_incremental_window_with_lookback_catche
 
 
 def test_when_the_offset_cap_would_be_passed_then_the_time_window_moves_and_nothing_is_lost():
-    harness = make(SimConfig(seed=5, shops=1, products_per_shop=60, orders_per_shop=90, history_days=10),
+    harness = make(SimConfig(seed=5, shops=1, products_per_shop=60, orders_per_shop=90, history_days=10,
+                             rate_limit_per_second=1000.0, rate_limit_burst=1000),   # the raw check below is not 901
                    sim_kwargs={"orders_offset_cap": 20, "products_offset_cap": 15},
                    ORDERS_PAGE=5, ORDERS_OFFSET_CAP=20, PRODUCTS_PAGE=5, PRODUCTS_OFFSET_CAP=15)
     try:
