@@ -118,6 +118,7 @@ def _progress(name: str):
 
 
 def cmd_connect(args, settings: Settings) -> int:
+    markets = {name: marketplace_config(name) for name in _names(args.marketplace)}  # refuse bad settings first
     ensure_topics(settings)
     sync = sync_config()
     if args.poll_interval:
@@ -132,8 +133,7 @@ def cmd_connect(args, settings: Settings) -> int:
     receiver = webhook_server = None
     stop = threading.Event()
     try:
-        for name in _names(args.marketplace):
-            market = marketplace_config(name)
+        for name, market in markets.items():
             connectors[name] = build_connector(settings, market, sync, publisher, metrics)
             if args.authorise_simulated_shops:
                 n = authorise_simulated_shops(connectors[name], market.base_url)

@@ -23,7 +23,7 @@ get_order_detail (order_sn_list <= 50, optional fields only when asked for) and 
 get_lost_push_message + confirm_consumed_lost_push_message (unacknowledged pushes, 3 days).
 
 Choices where Shopee is silent (the stricter one): HTTP 400 for error_param, 403 for
-auth/sign/token errors, 429 for the rate limit; time ranges inclusive on both ends; the
+auth/sign/token errors, 200 with error_too_frequent for the rate limit; time ranges inclusive on both ends; the
 item list newest first. Not real Shopee: for CARD orders, get_order_detail carries
 `payment_info: {card_number, card_brand}` when response_optional_fields asks for
 "payment_info" (real Shopee rarely exposes a card number; this exercises R10).
