@@ -1,6 +1,13 @@
 """Proof that nothing leaks: raw events carrying known canary values in every tagged field
 and inside free text go through the real redaction worker on real Kafka; then every
-downstream topic is scanned, decoded and as raw bytes, for every canary."""
+downstream topic is scanned, decoded and as raw bytes, for every canary.
+
+Free text carries, besides e-mails, phones and cards, people's names (Vietnamese with and
+without accents, Thai, English), street addresses and social handles, written as buyers
+write them after the words that make them personal ("giao cho anh ...", "ผู้รับ ...",
+"deliver to Mr ..."). Sealed fields are published as text, as records written before
+sealing were: the worker opens sealed fields first and passes text through, so the
+detectors see the same text either way (sealing has its own tests)."""
 
 from __future__ import annotations
 
@@ -28,16 +35,50 @@ pytestmark = pytest.mark.kafka
 DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
 
 
+# Notes carrying a person's name, a street address or a handle: {Name} a capitalised canary
+# word, {name} the same in lower case, {thai} a Thai one, {house} a house number, {handle} a
+# handle. Every canary the template makes is remembered (CANARY_PARTS says which).
+PEOPLE_NOTES = (
+    "Giao cho anh Nguyễn Văn {Name} ở {house} Lý Thường Kiệt, Hoàn Kiếm nhé",
+    "giao cho chi tran {name} o so {house} ngo 52 nguyen trai q1 nhe shop",
+    "ส่งให้คุณ{thai} ใจดี บ้านเลขที่ {house}/1 ถนนสุขุมวิท แขวงคลองเตยเหนือ เขตวัฒนา กรุงเทพฯ",
+    "Please deliver to Mr {Name} Smith, {house}B Baker Street, London NW1 6XE",
+    "liên hệ fb.com/{handle} hoặc @{handle}vn để shop gửi ảnh",
+    "Người nhận: chị Trần Thị {Name} - {house}/7 Nguyễn Trãi, Phường Bến Thành, Quận 1",
+    "ผู้รับ นางสาว{thai} ศรีสุข {house}/3 หมู่ 5 ต.บางพูด อ.ปากเกร็ด จ.นนทบุรี",
+    "Recipient: {Name} Walsh, Flat 3, {house} Orchard Road, Singapore 238823",
+    "nguoi nhan: nguyen thi {name}, {house} le loi, phuong ben nghe, quan 1 - ig @{handle}",
+)
+CANARY_PARTS = {  # template -> the substrings that must not reach any downstream topic
+    0: ("{Name}", "{house} Lý Thường Kiệt"), 1: ("{name}", "so {house} ngo 52"),
+    2: ("{thai}", "{house}/1 ถนนสุขุมวิท"), 3: ("{Name}", "{house}B Baker Street"),
+    4: ("{handle}",), 5: ("{Name}", "{house}/7 Nguyễn Trãi"), 6: ("{thai}", "{house}/3 หมู่ 5"),
+    7: ("{Name}", "{house} Orchard Road"), 8: ("{name}", "{house} le loi", "{handle}"),
+}
+_THAI_LETTERS = "กขคงจฉชซฌญฎฏฐฑฒณ"
+
+
 class Canaries:
     """Distinctive values, one per tagged field, remembered so the outputs can be scanned."""
 
     def __init__(self, tag: str):
         self.tag, self.n, self.values = tag, 10, []
+        self.notes = 0  # free-text values written: each takes the next of PEOPLE_NOTES
+
+    def people_note(self) -> str:
+        """The next of PEOPLE_NOTES with fresh canaries (letters only in names: digits make no name)."""
+        i, self.notes = self.notes % len(PEOPLE_NOTES), self.notes + 1
+        word = "".join("abcdefghijklmnop"[int(c, 16)] for c in f"{self.tag}{self.notes:02x}")
+        fill = {"Name": "Zu" + word, "name": "zu" + word, "thai": "สม" + "".join(
+            _THAI_LETTERS[int(c, 16)] for c in f"{self.tag}{self.notes:02x}") + "า",
+            "house": str(400 + self.notes * 13), "handle": f"zeta.{word}"}
+        self.values += [part.format(**fill) for part in CANARY_PARTS[i]]
+        return PEOPLE_NOTES[i].format(**fill)
 
     def value(self, kind: str, type_) -> object:
         self.n += 1
         n, t = self.n, self.tag
-        if "bytes" in json.dumps(type_):
+        if "bytes" in json.dumps(type_) and "string" not in json.dumps(type_):  # a ciphertext of its own (the card)
             secret = f"CANARY{t}CIPHER{n}".encode()
             self.values.append(secret.decode())
             return secret
@@ -52,7 +93,7 @@ class Canaries:
         if kind == "free_text":
             email, phone = f"note.{t}.{n}@example.vn", f"0912 {n % 1000:03d} {n * 7 % 1000:03d}"
             self.values += [email, phone, phone.replace(" ", ""), "4111 1111 1111 1111", "4111111111111111"]
-            return f"Liên hệ {email} hoặc gọi {phone}, thẻ 4111 1111 1111 1111 nhé"
+            return f"Liên hệ {email} hoặc gọi {phone}, thẻ 4111 1111 1111 1111 nhé. {self.people_note()}"
         value = made[kind]
         # what the policy keeps on purpose is not a leak: the last digits of a masked phone
         self.values.append(value if kind not in ("phone", "fax") else "".join(ch for ch in value if ch.isdigit()))
@@ -98,6 +139,7 @@ def canary_events(tag: str):
         record = copy.deepcopy(dict(record, shop_id=f"9{tag}{i}", event_id=uuid.uuid4().hex))
         fill(registry.definition(topic(name).value_schema), record, canaries, {})
         events.append((name, shop_key(record["marketplace"], record["shop_id"]), record))
+    assert canaries.notes >= len(PEOPLE_NOTES), "fewer free-text fields than people notes: some never sent"
     return events, canaries.values
 
 
