@@ -18,6 +18,9 @@ from .errors import TopicError
 NS = "com.powersell.pipeline"
 DAY_MS = 24 * 3600 * 1000
 FOREVER = -1
+# The largest record batch every topic takes (Kafka's default max.message.bytes, declared on each topic so that
+# producers and the workers' size checks use this one number; streams/app.py sets Faust's producer to it).
+MAX_MESSAGE_BYTES = 1_048_588
 
 
 class AccessClass(str, Enum):
@@ -41,7 +44,8 @@ class Topic:
 
     @property
     def configs(self) -> dict[str, str]:
-        return {"cleanup.policy": self.cleanup, "retention.ms": str(self.retention_ms)}
+        return {"cleanup.policy": self.cleanup, "retention.ms": str(self.retention_ms),
+                "max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
 # Data topics and the consent topic share a partition count: Faust joins them by shop.

@@ -8,10 +8,16 @@ A cell combines every shop, so all records meet in one partition of an internal 
 every state change inside an event (Faust writes table changes to the changelog of the
 event's partition). State lives in one table backed by RocksDB (rocksdict) with a changelog:
 a worker killed mid-window recovers it on restart, and duplicates re-read after the restart
-change nothing (the aggregator deduplicates by event and order version)."""
+change nothing (the aggregator deduplicates by event and order version).
+
+No record stops the worker: a record that cannot be read or aggregated (bad bytes, a tombstone, a
+foreign record on the internal input, an event time far in the future) is dead-lettered with its
+reason. A cell is marked published only once the broker acknowledged it; one that cannot be
+encoded (a GMV beyond the schema's decimal(18,2)) is dead-lettered, the others are published."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -26,7 +32,9 @@ from pipeline_core.metrics import PipelineMetrics
 from pipeline_core.settings import Settings
 
 from .aggregation import AddOutcome, AggregationError, Aggregator, suppression_counts
+from .aggregation.errors import ImplausibleTime
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
+from .aggregation.publish import Pending, encode_each
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic, table_writes_follow
 from .redaction_stage import StageMetrics
 
@@ -36,6 +44,7 @@ STAGE = "aggregator"
 SOURCES = {"com.powersell.pipeline.redacted.RedactedOrderEvent": "redacted.orders",
            "com.powersell.pipeline.redacted.RedactedProductEvent": "redacted.products"}
 TICK = b"tick"
+INPUT_KEYS = {name.encode() for name in SOURCES.values()}
 FILTER_REASONS = {AddOutcome.DUPLICATE: "duplicate", AddOutcome.STALE: "stale", AddOutcome.LATE: "late"}
 
 
@@ -55,7 +64,8 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
     app = faust_app(settings, app_id, store="rocksdb://")
     registry = default_registry()
     redacted = app.topic(*SOURCES.values(), key_serializer="raw", value_serializer="raw")
-    merged = app.topic(f"{app_id}-input", partitions=1, internal=True, key_serializer="raw", value_serializer="raw")
+    merged_name = f"{app_id}-input"
+    merged = app.topic(merged_name, partitions=1, internal=True, key_serializer="raw", value_serializer="raw")
     app.extra_topics = (internal_topic(f"{app_id}-input", 1, "delete"),)
     analytics = app.topic("analytics.aggregates", key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
@@ -67,19 +77,33 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
         async for event in stream.events():
             message = event.message
             metrics.consumed.labels(stage=STAGE, topic=message.topic).inc()
-            await merged.send(key=message.topic.encode(), value=message.value)
+            try:
+                await merged.send(key=message.topic.encode(), value=message.value)
+            except Exception as exc:  # refused by the producer (size): the record is kept, the agent goes on
+                await dead_letter(message.key, message.value, message.topic, "send_failed",
+                                  f"forwarding to the aggregates' input failed: {type(exc).__name__}")
 
     @app.timer(tick_seconds)
     async def tick():
         await merged.send(key=TICK, value=b"")
 
-    async def dead_letter(message, reason: str, text: str) -> None:
-        record = dead_letter_record(stage=STAGE, reason=reason, message=text, original_key=message.key,
-                                    original_value=message.value, source_topic=message.key.decode("utf-8", "replace"),
-                                    source_partition=None, source_offset=None)
-        await dead_letters.send(key=message.key, value=registry.encode(DEAD_LETTER_NAME, record),
-                                headers=[("reason", reason.encode()), ("stage", STAGE.encode())])
+    async def dead_letter(key: bytes | None, value: bytes | None, source: str | None, reason: str, text: str) -> None:
+        record = dead_letter_record(stage=STAGE, reason=reason, message=text, original_key=key, original_value=value,
+                                    source_topic=source, source_partition=None, source_offset=None)
+        sent = await dead_letters.send(key=record["original_key"], value=registry.encode(DEAD_LETTER_NAME, record),
+                                       headers=[("reason", reason.encode()), ("stage", STAGE.encode())])
+        await sent  # acknowledged before the record counts as dead-lettered
         metrics.dead.labels(stage=STAGE, reason=reason).inc()
+
+    def read(message, now: datetime) -> AddOutcome:
+        """Decode and aggregate one input record; raises DecodeError or AggregationError."""
+        if message.key is None or message.value is None:
+            raise DecodeError("missing_field", "a record on the aggregates' input has no key or no value")
+        name, record = registry.decode(message.value)
+        topic = SOURCES.get(name)
+        if topic is None or topic != message.key.decode("utf-8", "replace"):
+            raise DecodeError("schema_mismatch", f"a {name} record does not belong to the aggregates' input")
+        return aggregator.add(topic, record, now)
 
     @app.agent(merged, name="aggregate")
     async def aggregate(stream):
@@ -90,20 +114,22 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
             for event in events:
                 message = event.message
                 if message.key == TICK:
-                    await publish(aggregator.due(datetime.now(timezone.utc)))
+                    await publish(aggregator.pending(datetime.now(timezone.utc)))
                     continue
                 started = time.perf_counter()
+                source = message.key.decode("utf-8", "replace") if message.key in INPUT_KEYS else merged_name
                 try:
-                    name, record = registry.decode(message.value)
-                    topic = SOURCES.get(name)
-                    if topic is None or topic != message.key.decode("utf-8", "replace"):
-                        raise DecodeError("schema_mismatch", f"a {name} record does not belong to the aggregates' input")
-                    outcome = aggregator.add(topic, record)
-                except DecodeError as exc:
-                    await dead_letter(message, exc.reason, str(exc))
+                    outcome = read(message, datetime.now(timezone.utc))
+                except (DecodeError, ImplausibleTime) as exc:
+                    await dead_letter(message.key, message.value, source, exc.reason, str(exc))
                     continue
                 except AggregationError as exc:  # messages name the rule broken, never values
-                    await dead_letter(message, "wrong_type", f"{type(exc).__name__}: {exc}")
+                    await dead_letter(message.key, message.value, source, "wrong_type", f"{type(exc).__name__}: {exc}")
+                    continue
+                except Exception as exc:  # a bug costs one record, not the worker; the type only (texts may quote values)
+                    log.error("aggregating a record raised %s; dead-lettered", type(exc).__name__)
+                    await dead_letter(message.key, message.value, source, "wrong_type",
+                                      f"aggregating raised {type(exc).__name__}")
                     continue
                 if outcome in FILTER_REASONS:
                     metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
@@ -116,12 +142,27 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
                 else:
                     state[key] = value
 
-    async def publish(records) -> None:
-        for key, record in records:
-            await analytics.send(key=key.encode("utf-8"), value=registry.encode(AGGREGATE_SCHEMA, record))
-            metrics.published.labels(granularity=record["granularity"].lower()).inc()
-            metrics.produced.labels(stage=STAGE, topic="analytics.aggregates").inc()
-        for reason, n in suppression_counts(r for _, r in records).items():
+    async def publish(pending: list[Pending]) -> None:
+        """Send the due cells; each is settled as sent only once the broker acknowledged it."""
+        ready, unencodable = encode_each(pending, lambda record: registry.encode(AGGREGATE_SCHEMA, record))
+        for p, why in unencodable:  # aggregates only (no identifier): kept as JSON for whoever looks into it
+            await dead_letter(p.text.encode("utf-8"), json.dumps(p.record, default=str).encode("utf-8"),
+                              "analytics.aggregates", "encode_failed", why)
+        futures = [(p, await analytics.send(key=p.text.encode("utf-8"), value=value)) for p, value in ready]
+        sent, retry = [], []
+        for p, future in futures:
+            try:
+                await future
+            except Exception as exc:  # not acknowledged: the cell goes out again at the next tick
+                log.warning("an aggregate was not acknowledged (%s); it is published again at the next tick",
+                            type(exc).__name__)
+                retry.append(p)
+            else:
+                sent.append(p)
+                metrics.published.labels(granularity=p.record["granularity"].lower()).inc()
+                metrics.produced.labels(stage=STAGE, topic="analytics.aggregates").inc()
+        aggregator.settle(sent=sent, failed=[p for p, _ in unencodable], retry=retry)
+        for reason, n in suppression_counts(p.record for p in sent).items():
             metrics.suppressed.labels(reason=reason).inc(n)
 
     app.ready = False

@@ -1,6 +1,7 @@
 """The Faust app of the privacy worker: wiring only. Three agents over pure code:
 
-    consent.events           -> consent agent: ConsentBook (a Faust table) + audience changes
+    consent.events           -> consent agent: ConsentFollower (the ConsentBook, rebuilt from the topic on
+                                 assignment, applied in offset order) + audience changes
     raw.shops/products/orders -> redact agent: ConsentBarrier, then RedactionStage.process
                                  (connection gate, redaction, partner shares, audiences)
     privacy.erasure-requests -> erasure agent: Eraser.handle_request
@@ -8,14 +9,20 @@
 Consent and raw topics have the same partition count and the same key partitioning (by
 shop), so Faust assigns partition p of each to the same worker and the tables are local.
 Faust's own web server is off: table browsing could show personal data; health and
-metrics are served by the shared helper."""
+metrics are served by the shared helper.
+
+Every record read ends in exactly one place: published (counted as produced once the broker
+acknowledged it), filtered with its reason, or dead-lettered with its reason. An output that
+would exceed the topics' max.message.bytes is dead-lettered as `oversize_output` before it is
+sent; a send the broker refuses is dead-lettered as `send_failed`; an unreadable record on any
+input (consent.events included) is dead-lettered, and no agent stops on a record."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import weakref
-from typing import Any, Callable
+from typing import Any
 
 import faust
 from faust.streams import _current_event
@@ -27,10 +34,12 @@ from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError
 from pipeline_core.security import faust_credentials
 from pipeline_core.settings import Settings
-from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, AccessClass, Topic
+from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, MAX_MESSAGE_BYTES, AccessClass, Topic
 
 from .consent_barrier import ConsentBarrier
-from .redaction_stage import OUTPUTS, Filtered, Redacted, RedactionStage
+from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
+from .delivery import fits, record_size
+from .redaction_stage import OUTPUTS, STAGE, DeadLettered, Filtered, Redacted, RedactionStage
 
 log = logging.getLogger(__name__)
 APP_ID = "powersell-redactor"
@@ -56,6 +65,7 @@ def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faus
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_max_request_size=MAX_MESSAGE_BYTES,  # the topics' max.message.bytes (outputs are checked first)
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -93,36 +103,6 @@ def faust_internal_topics(app: faust.App, extra: tuple[Topic, ...] = ()) -> tupl
     return (leader, *changelogs, *extra)
 
 
-def _committed_offsets(settings: Settings, group: str) -> Callable:
-    """Where the consent agent starts in partitions it has not processed since the last rebalance."""
-    def read(partitions: list[int]) -> dict[int, int]:
-        from kafka import KafkaConsumer, TopicPartition
-
-        from pipeline_core.kafka_io import admin_client
-        from pipeline_core.lag import committed_offsets
-        from pipeline_core.security import kafka_client_config
-        tps = [TopicPartition(CONSENT_TOPIC, p) for p in partitions]
-        admin = admin_client(settings)
-        try:
-            committed = committed_offsets(admin, group, tps)
-        finally:
-            admin.close()
-        consumer = KafkaConsumer(**kafka_client_config(settings, enable_auto_commit=False))
-        try:
-            starts = consumer.beginning_offsets(tps)
-        finally:
-            consumer.close()
-        out = {}
-        for tp in tps:
-            meta = committed.get(tp)
-            out[tp.partition] = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-        return out
-
-    async def start_offsets(partitions: list[int]) -> dict[int, int]:
-        return await asyncio.get_running_loop().run_in_executor(None, read, partitions)
-    return start_offsets
-
-
 def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
               eraser: Any | None = None) -> faust.App:
     app = faust_app(settings, app_id)
@@ -133,8 +113,10 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
     outputs = {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in out_names}
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
 
-    # The consent book and the sealed contacts live in changelog-backed tables: a restarted worker recovers them.
-    stage.consent.store = app.Table("consent_state", schema=JSON, partitions=DATA_PARTITIONS)
+    # The consent book is rebuilt from consent.events itself (compacted: its own changelog) on assignment;
+    # the sealed contacts live in a changelog-backed table: a restarted worker recovers them.
+    follower = ConsentFollower(stage.consent, KafkaConsentReader(settings), lambda k, v: read_consent(registry, k, v))
+    stage.count_produced = False  # counted below, once the broker acknowledged each output
     if stage.audiences is not None:
         stage.audiences.contacts = app.Table("shop_contacts", schema=JSON, partitions=DATA_PARTITIONS)
 
@@ -156,48 +138,141 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
             known.update({tp.partition: offset for tp, offset in ends.items()})
         return known
 
-    barrier = ConsentBarrier(end_offsets, _committed_offsets(settings, app_id))
+    barrier = ConsentBarrier(end_offsets, follower)
 
-    async def send_all(also) -> None:
-        for topic_name, key, value in also:
-            await outputs[topic_name].send(key=key, value=value)
+    async def send(topic_name: str, key: bytes | None, value: bytes | None, headers=None) -> asyncio.Future:
+        """The future of the broker's acknowledgement; a send the producer refuses at once is a failed future."""
+        channel = dead_letters if topic_name == DEAD_LETTERS else outputs[topic_name]
+        try:
+            return await channel.send(key=key, value=value, headers=headers)
+        except Exception as exc:
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+
+    def dead_headers(record: dict) -> list[tuple[str, bytes]]:
+        return [("reason", record["reason_code"].encode()), ("stage", record["stage"].encode())]
+
+    async def dead_letter_sent(record: dict) -> None:
+        """Send a dead letter and wait for the acknowledgement. Retried; if the broker keeps refusing, raised: the
+        batch is then not committed, so the records are read again after a restart (nothing lost)."""
+        value = registry.encode(DEAD_LETTER_NAME, record)
+        for attempt in range(1, 4):
+            try:
+                await (await send(DEAD_LETTERS, record["original_key"], value, dead_headers(record)))
+                return
+            except Exception as exc:
+                if attempt == 3:
+                    raise
+                log.warning("a dead letter was not acknowledged (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(attempt)
+
+    def dead_record(message, reason: str, text: str, stage_name: str) -> dict:
+        return dead_letter_record(stage=stage_name, reason=reason, message=text, original_key=message.key,
+                                  original_value=message.value, source_topic=message.topic,
+                                  source_partition=message.partition, source_offset=message.offset)
 
     async def dead_letter(message, reason: str, text: str, stage_name: str) -> None:
-        record = dead_letter_record(stage=stage_name, reason=reason, message=text, original_key=message.key,
-                                    original_value=message.value, source_topic=message.topic,
-                                    source_partition=message.partition, source_offset=message.offset)
-        await dead_letters.send(key=message.key, value=registry.encode(DEAD_LETTER_NAME, record),
-                                headers=[("reason", reason.encode()), ("stage", stage_name.encode())])
+        await dead_letter_sent(dead_record(message, reason, text, stage_name))
+
+    async def send_acknowledged(entries, stage_of) -> None:
+        """Outputs that are not a record's own outcome (audience changes): sent, counted once acknowledged."""
+        futures = [(topic_name, await send(topic_name, key, value)) for topic_name, key, value in entries]
+        for topic_name, future in futures:
+            try:
+                await future
+            except Exception as exc:  # the audience is recomputed at the subject's next consent change or shop event
+                log.error("an output to %s was not acknowledged (%s)", topic_name, type(exc).__name__)
+            else:
+                stage.metrics.produced.labels(stage=stage_of(topic_name), topic=topic_name).inc()
+
+    def side_stage(topic_name: str) -> str:
+        return "sharing" if topic_name.startswith("partner.") else "audience"
 
     @app.agent(consent_topic, name="consent")
     async def consent(stream):
         async for event in stream.events():
             message = event.message
-            if message.key is not None:
-                key = message.key.decode("utf-8", "replace")
+            while True:
                 try:
-                    record = None if message.value is None else registry.decode(message.value)[1]
-                except DecodeError as exc:
+                    subject = await follower.offer(message.partition, message.offset, message.key, message.value)
+                    changes = stage.audience_changes(subject)
+                except DecodeError as exc:  # not a consent record (e.g. a RawShopEvent): the book moved past it
                     await dead_letter(message, exc.reason, str(exc), "consent")
-                else:
-                    if stage.consent.apply(key, record):
-                        await send_all(stage.audience_changes(key.split("|", 1)[0]))
-            barrier.advanced(message.partition, message.offset + 1)
+                    stage.metrics.dead.labels(stage="consent", reason=exc.reason).inc()
+                    changes = ()
+                except Exception as exc:  # reading a gap from the topic failed: the barrier holds data meanwhile
+                    log.warning("consent record not applied yet (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+                    continue
+                break
+            await send_acknowledged(changes, side_stage)
+
+    def process(message) -> Redacted | Filtered | DeadLettered:
+        try:
+            return stage.process(message.topic, message.partition, message.offset, message.key, message.value)
+        except Exception as exc:  # the stage catches its own failures; anything else costs this record only
+            stage.metrics.dead.labels(stage=STAGE, reason="redaction_failed").inc()
+            return DeadLettered("redaction_failed", dead_record(
+                message, "redaction_failed", f"processing raised {type(exc).__name__}", STAGE))
+
+    async def start_delivery(message, outcome) -> tuple:
+        """Send what the outcome says (nothing is awaited here): (message, outcome, [(topic, ack future)])."""
+        if isinstance(outcome, Redacted):
+            entries = [(outcome.topic, outcome.key, outcome.value), *stage.at_send(message.key, outcome.also)]
+            oversize = [(t, record_size(k, v)) for t, k, v in entries if not fits(k, v)]
+            if not oversize:
+                return message, outcome, [(t, await send(t, k, v)) for t, k, v in entries]
+            names = ", ".join(f"{t} ({size} bytes)" for t, size in oversize)
+            stage.metrics.dead.labels(stage=STAGE, reason="oversize_output").inc()
+            outcome = DeadLettered("oversize_output", dead_record(
+                message, "oversize_output", f"the redacted output would exceed the topics' limit of "
+                f"{MAX_MESSAGE_BYTES} bytes: {names}", STAGE))
+        if isinstance(outcome, DeadLettered):
+            value = registry.encode(DEAD_LETTER_NAME, outcome.record)
+            return message, outcome, [(DEAD_LETTERS, await send(DEAD_LETTERS, outcome.record["original_key"], value,
+                                                                dead_headers(outcome.record)))]
+        return message, outcome, []
+
+    async def settle(message, outcome, futures) -> None:
+        """Count each output once the broker acknowledged it; a refused main output is a dead letter."""
+        if isinstance(outcome, DeadLettered):
+            try:
+                await futures[0][1]
+            except Exception:
+                await dead_letter_sent(outcome.record)  # retried, then raised: the batch is read again
+            return
+        if not isinstance(outcome, Redacted):
+            return
+        (topic_name, main), *side = futures
+        try:
+            await main
+        except Exception as exc:
+            log.warning("a redacted record was not acknowledged (%s); dead-lettered", type(exc).__name__)
+            await dead_letter(message, "send_failed", f"sending to {topic_name} failed: {type(exc).__name__}", STAGE)
+            stage.metrics.dead.labels(stage=STAGE, reason="send_failed").inc()
+        else:
+            stage.metrics.produced.labels(stage=STAGE, topic=topic_name).inc()
+        for side_topic, future in side:
+            try:
+                await future
+            except Exception as exc:
+                await dead_letter(message, "send_failed", f"sending to {side_topic} failed: {type(exc).__name__}",
+                                  side_stage(side_topic))
+                stage.metrics.dead.labels(stage=side_stage(side_topic), reason="send_failed").inc()
+            else:
+                stage.metrics.produced.labels(stage=side_stage(side_topic), topic=side_topic).inc()
 
     @app.agent(raw, name="redact")
     async def redact(stream):
         async for events in stream.take_events(500, within=0.005):
             await barrier.wait(e.message.partition for e in events)
+            deliveries = []
             for event in events:
                 table_writes_follow(event)
-                message = event.message
-                outcome = stage.process(message.topic, message.partition, message.offset, message.key, message.value)
-                if isinstance(outcome, Redacted):
-                    await outputs[outcome.topic].send(key=outcome.key, value=outcome.value)
-                    await send_all(stage.at_send(message.key, outcome.also))  # sharing re-decided at send time
-                elif not isinstance(outcome, Filtered):
-                    await dead_letters.send(key=message.key, value=registry.encode(DEAD_LETTER_NAME, outcome.record),
-                                            headers=[("reason", outcome.reason.encode()), ("stage", b"redactor")])
+                deliveries.append(await start_delivery(event.message, process(event.message)))
+            for delivery in deliveries:  # the batch is acknowledged after this: every record has its place
+                await settle(*delivery)
 
     if eraser is not None:
         from .erasure import ErasureError, InvalidErasureRequest, already_handled
@@ -214,6 +289,8 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                     await dead_letter(message, getattr(exc, "reason", "wrong_type"), str(exc), "erasure")
                 except ErasureError as exc:  # the key may be destroyed already; the request stays on the topic to rerun
                     log.error("erasure incomplete: %s", exc)
+                except Exception as exc:  # a record must not stop the agent; the type only (texts may quote values)
+                    await dead_letter(message, "wrong_type", f"erasure request raised {type(exc).__name__}", "erasure")
 
     app.ready = False
 

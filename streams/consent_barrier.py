@@ -6,9 +6,15 @@ could race ahead and let an event through that a withdrawal already written to K
 forbids. Before each batch the data agent takes the end offsets of the matching consent
 partitions (co-partitioned by shop, so partition p of the data is partition p of consent)
 as the consumer's last fetch reported them - the fetch that brought the data, on one
-broker - and waits until the consent agent has applied up to them.
+broker - and waits until the consent book has applied up to them.
 A withdrawal written after that moment cannot reach back to events already published;
-it still stops every later one (the decision is by event time)."""
+it still stops every later one (the decision is by event time).
+
+"Applied up to" comes from the state itself (consent_follower.ConsentFollower.applied:
+every record before it is in the book), never from the consumer group's committed offsets.
+When the consent agent has not delivered the records within `recheck_seconds`, the barrier
+has the follower read them from the topic directly, so a record Faust skips or holds back
+cannot let data through, nor stall it."""
 
 from __future__ import annotations
 
@@ -16,49 +22,46 @@ import asyncio
 import logging
 from typing import Awaitable, Callable, Iterable, Mapping
 
+from .consent_follower import ConsentFollower
+
 log = logging.getLogger(__name__)
 
 Offsets = Callable[[list[int]], Awaitable[Mapping[int, int]]]
 
 
 class ConsentBarrier:
-    def __init__(self, end_offsets: Offsets, start_offsets: Offsets, recheck_seconds: float = 1.0) -> None:
-        """`end_offsets`: the broker's end offset per consent partition now; `start_offsets`: where the consent
-        agent starts in a partition it has not processed yet (its committed offset, else the log start)."""
-        self._end_offsets, self._start_offsets = end_offsets, start_offsets
-        self._applied: dict[int, int] = {}
-        self._changed = asyncio.Event()
+    def __init__(self, end_offsets: Offsets, state: ConsentFollower, recheck_seconds: float = 1.0) -> None:
+        """`end_offsets`: the broker's end offset per consent partition now; `state`: the book and how far it applied."""
+        self._end_offsets, self.state = end_offsets, state
         self._recheck = recheck_seconds
 
-    def advanced(self, partition: int, next_offset: int) -> None:
-        """The consent agent applied everything before `next_offset` in `partition`."""
-        self._applied[partition] = max(next_offset, self._applied.get(partition, 0))
-        self._changed.set()
-
     def forget(self) -> None:
-        """On a rebalance: another worker may have applied records here meanwhile."""
-        self._applied.clear()
+        """On a rebalance: the assigned partitions are rebuilt from the topic before they are trusted."""
+        self.state.forget()
 
     async def wait(self, partitions: Iterable[int]) -> None:
         partitions = sorted(set(partitions))
         while True:
             try:
                 ends = await self._end_offsets(partitions)
-                unknown = [p for p in partitions if p not in self._applied]
-                if unknown:
-                    for p, start in (await self._start_offsets(unknown)).items():
-                        self._applied.setdefault(p, start)
+                await self.state.ensure(partitions)
                 break
             except Exception as exc:  # the broker is unreachable for a moment: hold the data (fail closed), retry
                 log.warning("consent offsets not read (%s); data held, retrying", type(exc).__name__)
                 await asyncio.sleep(self._recheck)
         waited = 0.0
-        while behind := [p for p in partitions if self._applied.get(p, 0) < ends[p]]:
-            self._changed.clear()
+        while behind := [p for p in partitions if self.state.applied.get(p, -1) < ends[p]]:
+            self.state.changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), self._recheck)
+                await asyncio.wait_for(self.state.changed.wait(), self._recheck)
+                continue
             except asyncio.TimeoutError:
                 waited += self._recheck
-                if waited >= 10 * self._recheck:  # fail closed: keep waiting, but say so
-                    log.warning("consent partitions %s still behind their end offsets; data held", behind)
-                    waited = 0.0
+            for p in behind:  # the consent agent is late: read the records from the topic (fail closed on errors)
+                try:
+                    await self.state.catch_up(p, ends[p])
+                except Exception as exc:
+                    log.warning("consent partition %d not read (%s); data held, retrying", p, type(exc).__name__)
+            if waited >= 10 * self._recheck:
+                log.warning("consent partitions %s still behind their end offsets; data held", behind)
+                waited = 0.0

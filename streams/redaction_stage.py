@@ -81,6 +81,10 @@ class StageMetrics:
 
 
 class RedactionStage:
+    # Outputs count as produced here, when they are built; the worker (app.py) turns this off and counts them once
+    # the broker acknowledged them (issue 15: a refused send must not balance the conservation metric).
+    count_produced = True
+
     def __init__(self, redactor: Redactor, registry: SchemaRegistry, metrics: StageMetrics, consent: ConsentBook,
                  audiences: Audiences | None = None, partners: tuple[Partner, ...] = (),
                  sealer: RecordSealer | None = None, clock=lambda: datetime.now(timezone.utc)):
@@ -100,7 +104,8 @@ class RedactionStage:
             self.metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
             self.metrics.last_processed.labels(stage=STAGE).set(time.time())
         if isinstance(outcome, Redacted):
-            self.metrics.produced.labels(stage=STAGE, topic=outcome.topic).inc()
+            if self.count_produced:
+                self.metrics.produced.labels(stage=STAGE, topic=outcome.topic).inc()
             for kind, n in outcome.kinds.items():
                 self.metrics.redactions.labels(kind=kind.lower()).inc(n)
         elif isinstance(outcome, Filtered):
@@ -153,7 +158,8 @@ class RedactionStage:
             if share.record is not None:
                 out.append((share.partner.topic, share.record["event_id"].encode(),
                             self.registry.encode(PARTNER_RECORD, share.record)))
-                self.metrics.produced.labels(stage="sharing", topic=share.partner.topic).inc()
+                if self.count_produced:
+                    self.metrics.produced.labels(stage="sharing", topic=share.partner.topic).inc()
         return tuple(out)
 
     def at_send(self, key: bytes | None, also: tuple) -> tuple:
@@ -182,5 +188,6 @@ class RedactionStage:
             self.metrics.decided(change.decision.purpose, change.decision.outcome)
             value = None if change.record is None else self.registry.encode(AUDIENCE_NAME, change.record)
             out.append((change.topic, change.key.encode(), value))
-            self.metrics.produced.labels(stage="audience", topic=change.topic).inc()
+            if self.count_produced:
+                self.metrics.produced.labels(stage="audience", topic=change.topic).inc()
         return tuple(out)

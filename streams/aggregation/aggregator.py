@@ -12,21 +12,24 @@ holds them by key, so each update writes one small changelog record instead of a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Iterable
 
 from .cells import Cell, CellKey, OrderContribution, contribution_of, order_key, product_facts
 from .disclosure import DisclosureRules
-from .errors import BadState
+from .errors import BadState, ImplausibleTime
 from .noise import LaplaceNoise
-from .publish import publish_group
+from .publish import Pending, publish_group
 from .rates import RateTable, load_rates
 from .windows import Granularity, WindowPolicy, to_ms, window_of
 
 ORDERS_TOPIC = "redacted.orders"
 PRODUCTS_TOPIC = "redacted.products"
 MAX_CLOCK_SKEW_MS = 5 * 60_000  # an event stamped further ahead of the wall clock does not move the watermark past it
+# An event stamped further than this ahead of the wall clock is not believed at all: it is refused (ImplausibleTime,
+# dead-lettered) before it can move the watermark, e.g. an order dated in year 9999 on a fresh aggregator.
+MAX_FUTURE = timedelta(days=1)
 
 
 class AddOutcome(Enum):
@@ -49,6 +52,7 @@ class Aggregator:
     rates: RateTable | None = field(default_factory=load_rates)
     windows: WindowPolicy = field(default_factory=WindowPolicy)
     noise: LaplaceNoise | None = None  # differential privacy is off unless a LaplaceNoise is given
+    max_future: timedelta = MAX_FUTURE
 
     def __post_init__(self):
         self.cells: dict[CellKey, Cell] = {}
@@ -60,12 +64,21 @@ class Aggregator:
         self._changed: set[str] = set()
 
     # -------------------------------------------------------------- input
-    def add(self, topic: str, record: dict[str, Any]) -> AddOutcome:
+    def add(self, topic: str, record: dict[str, Any], now: datetime | None = None) -> AddOutcome:
+        """Aggregate one decoded record; `now` (default: the wall clock) bounds its times (ImplausibleTime)."""
         if topic == ORDERS_TOPIC:
+            self._check_times(record, ("event_time", "create_time", "update_time"), now)
             return self._add_order(record)
         if topic == PRODUCTS_TOPIC:
+            self._check_times(record, ("event_time", "created_time", "updated_time"), now)
             return self._add_product(record)
         return AddOutcome.IGNORED
+
+    def _check_times(self, record: dict[str, Any], fields: tuple[str, ...], now: datetime | None) -> None:
+        limit = (now or datetime.now(timezone.utc)) + self.max_future
+        for name in fields:
+            if record[name] > limit:  # the message names the field, never its value
+                raise ImplausibleTime(f"{name} is more than {self.max_future} ahead of the clock")
 
     def _advance(self, event_ms: int) -> None:
         if self.clock_ms:
@@ -136,24 +149,42 @@ class Aggregator:
 
     # -------------------------------------------------------------- output
     def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
-        """(key, AnalyticsAggregate record) for every cell to (re)publish; then evicts closed windows."""
+        """(key, AnalyticsAggregate record) for every cell to (re)publish, all taken as sent; then evicts."""
+        pending = self.pending(now)
+        self.settle(sent=pending)
+        return [(p.text, p.record) for p in pending]
+
+    def pending(self, now: datetime) -> list[Pending]:
+        """The records to (re)publish now; nothing is marked published until `settle`."""
         self.clock_ms = max(self.clock_ms, to_ms(now))
         ready_at = max(self.watermark_ms, self.clock_ms)
         by_group: dict[Group, dict[CellKey, Cell]] = {}
         for key, cell in self.cells.items():
             by_group.setdefault(key.group, {})[key] = cell
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[Pending] = []
         for group in sorted(self.dirty, key=lambda g: (g[1], g[0].value, g[2], g[3])):
             window = window_of(group[1], group[0])
             if not self.windows.is_ready(window, ready_at):
                 continue
-            published = publish_group(by_group.get(group, {}), self.rules, self.rates, self.noise, now)
-            out.extend(published)
-            self._changed.update("c|" + k for k, _ in published)
+            out.extend(publish_group(by_group.get(group, {}), self.rules, self.rates, self.noise, now))
             self.dirty.discard(group)
             self._changed.add("m|")
-        self._evict()
         return out
+
+    def settle(self, sent: Iterable[Pending] = (), failed: Iterable[Pending] = (), retry: Iterable[Pending] = ()) -> None:
+        """After sending `pending` records: sent ones are published (version, content); failed ones cannot be
+        published as they are (not retried until their content changes); retry ones go out at the next tick.
+        Then closed windows with nothing left to publish are evicted."""
+        for p in sent:
+            p.cell.version, p.cell.published, p.cell.failed = p.record["version"], p.fingerprint, None
+            self._changed.add("c|" + p.text)
+        for p in failed:
+            p.cell.failed = p.fingerprint
+            self._changed.add("c|" + p.text)
+        for p in retry:
+            self.dirty.add(p.key.group)
+            self._changed.add("m|")
+        self._evict()
 
     def _evict(self) -> None:
         for key in [k for k in self.cells if self.windows.is_closed(k.window, self.watermark_ms)

@@ -230,6 +230,7 @@ class Cell:
     updated_products: dict[str, str] = field(default_factory=dict)
     version: int = 0
     published: str | None = None  # fingerprint of the last published content
+    failed: str | None = None     # fingerprint of content that could not be published (not retried unchanged)
 
     def check_currency(self, currency: str, key: CellKey) -> None:
         if self.currency is not None and self.currency != currency:
@@ -308,13 +309,13 @@ class Cell:
                 "s": {h: [s.orders, s.items, str(s.gmv), dict(s.buyers)] for h, s in self.shops.items()},
                 "p": {str(price): n for price, n in self.prices.items()},
                 "n": dict(self.new_products), "u": dict(self.updated_products),
-                "v": self.version, "f": self.published}
+                "v": self.version, "f": self.published, "x": self.failed}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Cell:
         try:
             shops = {h: ShopPart(int(o), int(i), Decimal(g), Counter(b)) for h, (o, i, g, b) in d["s"].items()}
             return cls(d["$"], shops, Counter({Decimal(p): int(n) for p, n in d["p"].items()}),
-                       dict(d["n"]), dict(d["u"]), int(d["v"]), d["f"])
+                       dict(d["n"]), dict(d["u"]), int(d["v"]), d["f"], d.get("x"))
         except (KeyError, TypeError, ValueError, ArithmeticError):
             raise BadState("a cell in the table cannot be read") from None

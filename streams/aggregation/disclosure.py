@@ -3,6 +3,11 @@
 Primary suppression, per cell:
 - SMALL_CELL: fewer than k distinct shops, or a cell with orders from fewer than k distinct buyers;
 - DOMINANCE: one shop has more than `dominance` of the cell's GMV.
+Every published figure must come from at least k shops that contributed *that* figure: the
+order figures from the ordering shops (above), each product count (new, updated products)
+from the shops whose products it counts (`primary_count`, the same k and dominance). A cell
+with orders from enough shops but one shop's new product publishes its order figures and
+withholds that count; a cell with nothing else to show is published suppressed.
 
 Complementary suppression, per hierarchy. The additive measures (GMV, items) satisfy
 parent = sum of children, with children that are exhaustive (every order has a province,
@@ -21,6 +26,11 @@ cell is exposed when the system determines it (reduced row echelon form).
 For an exposed cell the smallest published cell sharing an equation with it is suppressed,
 then the quick rule and the audit run again. It terminates: each round suppresses one more
 cell of a finite set.
+
+Product counts are given for country-level cells only (products carry no address), where the
+category cells add up to the all-categories cell: the same complementary suppression runs over
+that one equation per group, for each count, starting from the withheld counts and the
+suppressed cells (publish.decide_products).
 
 Not covered (documented residual risk): interval bounds from non-negativity, hourly cells
 against their daily cell, and the difference between two versions of a cell (a late
@@ -69,13 +79,34 @@ class CellFacts:
     orders: int = 0
 
 
+@dataclass(frozen=True)
+class CountFacts:
+    """One count figure (new or updated products) by the shops that contributed it."""
+
+    total: int
+    shops: int      # distinct shops among the counted products
+    top_shop: int   # the largest number counted for one shop
+
+
 def primary(facts: CellFacts, rules: DisclosureRules) -> SuppressionReason | None:
+    """The rules for a cell's order figures (the ordering shops and buyers); product counts: primary_count."""
     if facts.distinct_shops == 0:
-        return None  # an emptied cell (its orders were cancelled or moved) holds nobody's data
-    # A cell without orders (products only) tells nothing about buyers: only its shops count.
+        return None  # no order figure here (emptied, or products only): zeros hold nobody's data
+    # A cell without orders tells nothing about buyers: only its shops count.
     if facts.distinct_shops < rules.k or (facts.orders > 0 and facts.distinct_buyers < rules.k):
         return SuppressionReason.SMALL_CELL
     if facts.gmv > 0 and facts.top_shop_gmv > Decimal(str(rules.dominance)) * facts.gmv:
+        return SuppressionReason.DOMINANCE
+    return None
+
+
+def primary_count(facts: CountFacts, rules: DisclosureRules) -> SuppressionReason | None:
+    """The rules for one count figure, by the shops that contributed to it."""
+    if facts.total == 0:
+        return None  # a zero comes from no shop
+    if facts.shops < rules.k:
+        return SuppressionReason.SMALL_CELL
+    if facts.top_shop > Decimal(str(rules.dominance)) * facts.total:
         return SuppressionReason.DOMINANCE
     return None
 

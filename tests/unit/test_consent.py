@@ -18,6 +18,8 @@ from pipeline_core.topics import shop_key
 from streams.audiences import MARKETING_TOPIC, SERVICE_TOPIC, Audiences
 from streams.consent import MARKETING, SHARING, ConsentBook
 from streams.consent_barrier import ConsentBarrier
+from streams.consent_follower import CONSENT_EVENT, ConsentFollower, read_consent
+from pipeline_core.errors import DecodeError
 from pipeline_core.keystore import LocalKeyStore, SecretKey
 from streams.policy import load_policy
 from streams.redaction import Redactor
@@ -229,31 +231,174 @@ def test_audience_contacts_are_ciphertext_for_the_shop_only(keystore):
 
 # --- the barrier: consent already written is applied before data is decided -------------------------------------
 
-def test_when_consent_is_behind_then_the_barrier_holds_data_until_the_consent_agent_catches_up():
-    async def scenario():
-        async def ends(partitions):
-            return {p: 10 for p in partitions}
+class ConsentLog:
+    """consent.events as a list per partition (offset = index), for the follower's reader: no broker involved."""
 
-        async def starts(partitions):
-            return {p: 4 for p in partitions}
-        barrier = ConsentBarrier(ends, starts, recheck_seconds=0.05)
+    def __init__(self):
+        self.partitions: dict[int, list[tuple[bytes | None, bytes | None]]] = {p: [] for p in range(4)}
+        self.reads: list[tuple[int, int, int | None]] = []
+
+    def append(self, partition: int, key: str, record: dict | None) -> int:
+        value = None if record is None else REGISTRY.encode(CONSENT_EVENT, record)
+        self.partitions[partition].append((key.encode(), value))
+        return len(self.partitions[partition]) - 1
+
+    def change(self, partition: int, status: str, seconds: float, subject: str = SHOP) -> int:
+        return self.append(partition, *change(subject, status, at(T0, seconds)))
+
+    async def read(self, partition: int, start: int, end: int | None):
+        self.reads.append((partition, start, end))
+        records = self.partitions[partition]
+        end = len(records) if end is None else end
+        return [(o, *records[o]) for o in range(start, end)], end
+
+    def record(self, partition: int, offset: int):
+        return (partition, offset, *self.partitions[partition][offset])
+
+
+REGISTRY = default_registry()
+
+
+def follower_of(topic: ConsentLog) -> ConsentFollower:
+    return ConsentFollower(ConsentBook(), topic.read, lambda k, v: read_consent(REGISTRY, k, v))
+
+
+def allowed(follower: ConsentFollower, seconds: float) -> bool:
+    return follower.book.connection(SHOP, "shopee", at(T0, seconds)).allowed
+
+
+def test_when_a_partition_is_assigned_then_the_book_is_rebuilt_from_the_topic_and_applied_says_how_far():
+    topic = ConsentLog()
+    for status, seconds in (("GRANTED", 0), ("WITHDRAWN", 100), ("GRANTED", 200)):
+        topic.change(2, status, seconds)
+    follower = follower_of(topic)
+    asyncio.run(follower.ensure([2]))
+    assert follower.applied == {2: 3}
+    assert [allowed(follower, s) for s in (50, 150, 250)] == [True, False, True]
+
+
+def test_when_the_stream_skips_a_record_then_the_follower_reads_the_gap_before_going_on():
+    # issue 15: a shop's first GRANT went unapplied while the three records after it were applied
+    topic, follower = ConsentLog(), None
+    follower = follower_of(topic)
+    asyncio.run(follower.ensure([1]))                       # assigned while the partition was empty
+    offsets = [topic.change(1, status, s) for status, s in (("GRANTED", 0), ("WITHDRAWN", 100), ("GRANTED", 200))]
+
+    async def deliver_all_but_the_first():
+        for offset in offsets[1:]:
+            await follower.offer(*topic.record(1, offset))
+    asyncio.run(deliver_all_but_the_first())
+    assert follower.applied[1] == 3
+    assert [allowed(follower, s) for s in (50, 150, 250)] == [True, False, True]
+    assert (1, 0, 1) in topic.reads                         # the skipped record was read from the topic
+
+
+def test_when_records_already_in_the_book_are_delivered_again_then_nothing_changes_and_the_subject_is_named():
+    topic = ConsentLog()
+    offset = topic.change(0, "GRANTED", 0)
+    follower = follower_of(topic)
+
+    async def scenario():
+        await follower.ensure([0])
+        before = dict(follower.book.store)
+        subject = await follower.offer(*topic.record(0, offset))
+        return before, subject
+    before, subject = asyncio.run(scenario())
+    assert follower.book.store == before and subject == SHOP and follower.applied == {0: 1}
+
+
+def test_when_a_wrong_schema_record_is_on_the_consent_topic_then_it_is_refused_and_the_book_moves_past_it():
+    shop_event = next(r for t, _, r in sample_events() if t == "raw.shops")
+    topic = ConsentLog()
+    follower = follower_of(topic)
+    asyncio.run(follower.ensure([3]))
+    poison = len(topic.partitions[3])
+    topic.partitions[3].append((SHOP.encode(), REGISTRY.encode(shop_event_name(), shop_event)))
+    grant = topic.change(3, "GRANTED", 0)
+    with pytest.raises(DecodeError) as refused:
+        asyncio.run(follower.offer(*topic.record(3, poison)))
+    assert refused.value.reason == "schema_mismatch" and follower.applied[3] == poison + 1
+    asyncio.run(follower.offer(*topic.record(3, grant)))
+    assert follower.applied[3] == grant + 1 and allowed(follower, 10)
+    rebuilt = follower_of(topic)                            # read directly: skipped with a counted reason
+    asyncio.run(rebuilt.ensure([3]))
+    assert rebuilt.skipped == Counter({"schema_mismatch": 1}) and rebuilt.applied[3] == 2 and allowed(rebuilt, 10)
+
+
+def shop_event_name():
+    from pipeline_core.topics import topic as catalog_topic
+    return catalog_topic("raw.shops").value_schema
+
+
+def test_when_a_record_has_no_key_then_it_is_refused_as_missing_field():
+    topic = ConsentLog()
+    topic.partitions[0].append((None, b"x"))
+    follower = follower_of(topic)
+    with pytest.raises(DecodeError) as refused:
+        asyncio.run(follower.offer(*topic.record(0, 0)))
+    assert refused.value.reason == "missing_field" and follower.applied[0] == 1
+
+
+def test_when_a_rebalance_happens_then_the_partition_is_rebuilt_without_the_records_another_worker_erased():
+    topic = ConsentLog()
+    topic.change(2, "GRANTED", 0)
+    follower = follower_of(topic)
+    asyncio.run(follower.ensure([2]))
+    assert allowed(follower, 10)
+    topic.partitions[2][0] = (topic.partitions[2][0][0], None)   # erased meanwhile: compaction left a tombstone
+    follower.forget()
+    asyncio.run(follower.ensure([2]))
+    assert not allowed(follower, 10) and follower.applied == {2: 1}
+
+
+# --- the barrier: consent already written is applied before data is decided -------------------------------------
+
+def test_when_consent_is_behind_then_the_barrier_holds_data_until_the_consent_agent_catches_up():
+    topic = ConsentLog()
+    follower = follower_of(topic)
+
+    async def scenario():
+        await follower.ensure([2])
+        offsets = [topic.change(2, "GRANTED", s) for s in range(6)]
+
+        async def ends(partitions):
+            return {p: len(topic.partitions[p]) for p in partitions}
+        barrier = ConsentBarrier(ends, follower, recheck_seconds=30)  # no direct read: the agent must deliver
         waiter = asyncio.ensure_future(barrier.wait([2]))
-        await asyncio.sleep(0)
         steps = []
-        for offset in range(5, 11):
+        for offset in offsets:
             await asyncio.sleep(0)
             steps.append(waiter.done())
-            barrier.advanced(2, offset)
+            await follower.offer(*topic.record(2, offset))
         await asyncio.wait_for(waiter, 1)
         return steps
     assert asyncio.run(scenario()) == [False] * 6
 
 
-def test_when_the_consent_agent_has_nothing_to_do_then_the_barrier_opens_at_once():
+def test_when_the_consent_agent_never_delivers_then_the_barrier_reads_the_records_itself():
+    topic = ConsentLog()
+    follower = follower_of(topic)
+
     async def scenario():
-        async def offsets(partitions):
-            return {p: 7 for p in partitions}
-        await asyncio.wait_for(ConsentBarrier(offsets, offsets).wait([0, 3]), 1)
+        await follower.ensure([1])
+        topic.change(1, "GRANTED", 0)
+        topic.change(1, "WITHDRAWN", 100)
+
+        async def ends(partitions):
+            return {p: len(topic.partitions[p]) for p in partitions}
+        await asyncio.wait_for(ConsentBarrier(ends, follower, recheck_seconds=0.01).wait([1]), 2)
+    asyncio.run(scenario())
+    assert follower.applied[1] == 2 and not allowed(follower, 150)
+
+
+def test_when_the_consent_agent_has_nothing_to_do_then_the_barrier_opens_at_once():
+    topic = ConsentLog()
+    topic.change(0, "GRANTED", 0)
+
+    async def scenario():
+        async def ends(partitions):
+            return {p: len(topic.partitions[p]) for p in partitions}
+        await asyncio.wait_for(ConsentBarrier(ends, follower_of(topic)).wait([0, 3]), 1)
     asyncio.run(scenario())
 
 
@@ -266,6 +411,6 @@ def test_when_the_broker_cannot_answer_then_the_barrier_holds_and_retries():
             if len(calls) < 3:
                 raise ConnectionError("broker away")
             return {p: 0 for p in partitions}
-        await asyncio.wait_for(ConsentBarrier(ends, ends, recheck_seconds=0.01).wait([1]), 2)
+        await asyncio.wait_for(ConsentBarrier(ends, follower_of(ConsentLog()), recheck_seconds=0.01).wait([1]), 2)
     asyncio.run(scenario())
     assert calls.count("ends") >= 3
