@@ -5,7 +5,9 @@
     (bench_loop) and the bare faust passthrough agent (streams.bench);
  c. the full pipeline, the privacy and the aggregation worker as `powersell-pipeline worker`
     processes, at its maximum rate and at a fixed rate (bench_pipeline);
- d. one and two privacy workers in one group on the same backlog (bench_pipeline).
+ d. one and two privacy workers in one group on the same backlog (bench_pipeline);
+ e. the cost of TLS + SCRAM: the baselines and the redaction worker on the secured scratch broker
+    and on an open one (`kafka up --insecure`), the same events on both.
 
 Why a scratch broker: the workers use the catalog's real topic names, so on the everyday broker
 the bench's events would mix with real pipeline data. The run starts its own broker (same Kafka
@@ -29,7 +31,7 @@ from .bench_figures import limit_verdict, share_verdict
 from .bench_report import machine, table, write_section
 from .settings import Settings, free_ports
 
-PARTS = ("broker", "baselines", "pipeline")
+PARTS = ("broker", "baselines", "pipeline", "security")
 PIPELINE_SHARE = 0.60      # of the faust passthrough's events/s
 P99_LIMIT_MS = 250.0       # to the redacted topics at the fixed rate
 RSS_LIMIT_MIB = 300.0      # per worker
@@ -46,16 +48,19 @@ def _n(x: float | None) -> str:
 class ScratchBroker:
     """A broker of the bench's own: LocalKafka with a data dir in the bench's folder and free ports."""
 
-    def __init__(self, settings: Settings, workdir: Path):
+    def __init__(self, settings: Settings, workdir: Path, secured: bool = True, name: str = "broker"):
         from .kafka_broker import LocalKafka
+        from .settings import SECURITY_VARIABLES
 
         port, controller = free_ports(2)
-        env = {k: v for k, v in os.environ.items() if k.startswith("POWERSELL_") and k != "POWERSELL_BOOTSTRAP_SERVERS"}
+        # the scratch broker's own operator (auto), never the identity of the shell that started the run
+        env = {k: v for k, v in os.environ.items() if k.startswith("POWERSELL_") and k != "POWERSELL_BOOTSTRAP_SERVERS"
+               and k not in SECURITY_VARIABLES}
         env.update({"POWERSELL_KAFKA_PORT": str(port), "POWERSELL_KAFKA_CONTROLLER_PORT": str(controller),
-                    "POWERSELL_DATA_DIR": str(workdir / "broker"), "POWERSELL_CACHE_DIR": str(settings.cache_dir),
+                    "POWERSELL_DATA_DIR": str(workdir / name), "POWERSELL_CACHE_DIR": str(settings.cache_dir),
                     "POWERSELL_KAFKA_VERSION": settings.kafka_version, "POWERSELL_KAFKA_HEAP": settings.kafka_heap})
         self.settings = Settings.from_env(env)
-        self.kafka = LocalKafka(self.settings, progress=lambda m: _say(f"[broker] {m}"))
+        self.kafka = LocalKafka(self.settings, progress=lambda m: _say(f"[{name}] {m}"), secured=secured)
 
     def up(self) -> Settings:
         self.kafka.up(timeout=180)
@@ -284,6 +289,8 @@ def cmd_bench_all(args, settings: Settings) -> int:
             print(write_section("Full pipeline", command, pipeline_body(figures, passthrough_rate, cores)))
             print(write_section("Scaling", command, scaling_body(figures, cores)))
             verdicts = [line for line in pipeline_targets(figures, passthrough_rate, cores) if line.startswith("- ")]
+        if "security" in args.parts:
+            print(write_section("Security cost", command, run_security_cost(settings, bench_settings, workdir, args)))
     finally:
         broker.down()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -293,7 +300,8 @@ def cmd_bench_all(args, settings: Settings) -> int:
     print(write_section(*suite, f"Load average (1/5/15 min): {load_start} at the start, {load_average()} at the end "
                                 f"(the machine is shared with other work). {minutes:.1f} minutes. Sections written by "
                                 "this run: " + ", ".join({"broker": "Broker", "baselines": "Stream baselines",
-                                                          "pipeline": "Full pipeline, Scaling"}[p] for p in args.parts)
+                                                          "pipeline": "Full pipeline, Scaling",
+                                                          "security": "Security cost"}[p] for p in args.parts)
                                 + "." + ("\n\nTargets (details in Full pipeline):\n\n" + "\n".join(verdicts)
                                          if verdicts else "")))
     _say(f"bench all took {minutes:.1f} minutes on {machine()}")
@@ -337,6 +345,56 @@ def run_baselines(settings: Settings, workdir: Path, args, command: str) -> floa
     return passthrough.events_per_second
 
 
+def run_security_cost(settings: Settings, secured: Settings, workdir: Path, args) -> str:
+    """(e) The same events through the kafka-python loop, the faust passthrough and the redaction worker,
+    on the secured scratch broker and on an open one started beside it; returns the section's body."""
+    from streams.bench import BenchKafka, bench_order_records, encode_events, run_app
+
+    from .bench_loop import run_loop
+
+    paced_count = max(1, int(args.rate * args.paced_seconds))
+    _say(f"[e: security] building and encoding {args.events + paced_count:,} raw order events...")
+    events = encode_events(bench_order_records(args.events + paced_count))
+    backlog, paced = events[:args.events], events[args.events:]
+    open_broker = ScratchBroker(settings, workdir, secured=False, name="open-broker")
+    runs = {}
+    try:
+        for mode, target in (("secured", lambda: secured), ("open", open_broker.up)):
+            _say(f"[e: security] the baselines and the redaction worker on the {mode} broker")
+            kafka = BenchKafka(target())
+            try:
+                loop = run_loop(kafka, backlog, paced, args.rate, workdir)
+                loop.app = "kafka-python loop"
+                runs[mode] = [loop, *(run_app(kafka, app, backlog, paced, args.rate, workdir)
+                                      for app in ("passthrough", "redaction"))]
+            finally:
+                kafka.cleanup()
+    finally:
+        open_broker.down()
+    return security_body(runs["secured"], runs["open"], args.events, args.rate)
+
+
+def security_body(secured, open_, events: int, rate: float) -> str:
+    """Each process's events/s and latency on both brokers, and what TLS + SCRAM cost."""
+    from streams.bench import APP_LABELS
+
+    def ms(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:,.0f}"
+
+    rows = []
+    for s, o in zip(secured, open_):
+        cost = f"{s.events_per_second / o.events_per_second - 1:+.0%}" if o.events_per_second else "n/a"
+        rows.append([APP_LABELS.get(s.app, s.app), _n(o.events_per_second), _n(s.events_per_second), cost,
+                     f"{ms(o.p50)} / {ms(o.p99)}", f"{ms(s.p50)} / {ms(s.p99)}"])
+    return (table(["process", "events/s open", "events/s SASL_SSL", "throughput change", "p50 / p99 ms open",
+                   "p50 / p99 ms SASL_SSL"], rows)
+            + f"\n\nThe same {events:,} raw order events as backlog, then {rate:,.0f} events/s, through each process "
+              "on two scratch brokers of this run: one secured as `kafka up` starts it (TLS 1.3 with the local CA, "
+              "SASL/SCRAM-SHA-512, the StandardAuthorizer with the catalog's ACLs; the processes as the operator) "
+              "and one open (`kafka up --insecure`). Both brokers run during both measurements; each process runs "
+              "alone. Throughput change: how much lower (-) or higher (+) the secured broker's events/s is.")
+
+
 def add_bench_commands(bench_sub) -> None:
     p = bench_sub.add_parser(
         "all", help="the whole suite on a scratch broker: broker limit, baselines, full pipeline, scaling",
@@ -345,7 +403,9 @@ def add_bench_commands(bench_sub) -> None:
                     "order events; (c) the privacy and aggregation workers as processes at their maximum rate and at "
                     "a fixed rate: events/s per stage, p50/p99 latency to redacted.orders and to "
                     "analytics.aggregates, peak RSS; (d) one and two privacy workers. Prints each table and writes "
-                    "BENCHMARKS.md. About 10 minutes on 2 cores with the defaults. Needs Java (and Maven once).")
+                    "BENCHMARKS.md; (e) the baselines and the redaction worker on the secured broker and on an open "
+                    "one (the cost of TLS + SCRAM). About 15 minutes on 2 cores with the defaults. Needs Java (and "
+                    "Maven once).")
     p.add_argument("--events", type=int, default=20_000, help="backlog events per backlog phase (default 20000)")
     p.add_argument("--rate", type=float, default=1_000.0, help="the fixed rate, events/s (default 1000)")
     p.add_argument("--paced-seconds", type=float, default=20.0, help="length of each fixed-rate phase (default 20)")
@@ -354,5 +414,5 @@ def add_bench_commands(bench_sub) -> None:
     p.add_argument("--broker-records", type=int, default=200_000,
                    help="records for Kafka's perf tools (default 200000)")
     p.add_argument("--parts", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=list(PARTS),
-                   help="comma-separated subset of broker,baselines,pipeline (default all)")
+                   help="comma-separated subset of broker,baselines,pipeline,security (default all)")
     p.set_defaults(func=cmd_bench_all)

@@ -68,6 +68,7 @@ def cmd_kafka(args, settings: Settings) -> int:
     else:
         st = broker.status()
         print(json.dumps({"running": st.running, "answering": st.answering, "pid": st.pid,
+                          "secured": broker.credentials.secured(),
                           "bootstrap": st.bootstrap, "jars_cached": st.jars_cached, "data_dir": str(st.data_dir)}))
         return 0 if st.answering else 3
     return 0

@@ -344,3 +344,19 @@ def test_when_p99_misses_over_capacity_then_the_remedy_follows_what_the_worker_d
     f = _figures(1000.0, 9000.0, 600.0, 120.0)
     f.cpu_share["1 privacy worker"]["privacy worker 1"] = privacy_cpu
     assert any(expected in line for line in pipeline_targets(f, 1000.0, 2))
+
+
+def test_the_security_cost_shows_each_process_on_both_brokers():
+    from pipeline_core.bench_all import security_body
+    from streams.bench import AppRun
+
+    def run(app, rate, lat):
+        return AppRun(app=app, events=1000, events_per_second=rate, paced_events=100, rate=100.0, latencies_ms=lat)
+
+    body = security_body([run("kafka-python loop", 800, [10, 20]), run("redaction", 300, [30, 40])],
+                         [run("kafka-python loop", 1000, [5, 6]), run("redaction", 300, [20, 21])], 1000, 100.0)
+    lines = body.splitlines()
+    loop = next(line for line in lines if line.startswith("| kafka-python loop"))
+    assert "1,000" in loop and "800" in loop and "-20%" in loop
+    assert "+0%" in next(line for line in lines if line.startswith("| redaction worker"))
+    assert "SCRAM-SHA-512" in body and "--insecure" in body
