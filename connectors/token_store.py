@@ -158,8 +158,9 @@ class TokenStore:
             stored = self._auth(marketplace, data, auth.shop_id)
             if stored is None:                     # removed meanwhile (consent withdrawn): never re-added here
                 return platform_refresh(auth)
-            if stored.refresh_token != auth.refresh_token:
+            if (stored.refresh_token, stored.access_token) != (auth.refresh_token, auth.access_token):
                 return stored                      # a sibling shop (or another process) refreshed the grant
+                                                   # (the access token tells, if the refresh token did not rotate)
             renewed = platform_refresh(stored)
             grant = grant_of(stored)
             data["grants"][grant] = {name: getattr(renewed, name) for name in TOKEN_FIELDS}

@@ -98,3 +98,16 @@ def test_a_store_written_before_grants_existed_is_read_as_one_grant_per_shop(tmp
     assert tokens.shops("shopee") == ["1", "2"]
     one = tokens.get("shopee", "1")
     assert (one.access_token, one.grant) == ("acc-1", "shop:1") and tokens.grant_shops("shopee", "1") == ["1"]
+
+
+def test_when_the_platform_does_not_rotate_refresh_tokens_then_a_stale_sibling_still_refreshes_nothing(tmp_path):
+    tokens = store(tmp_path)
+    tokens.put_grant([shop("A"), shop("B")])
+    stale_b = tokens.get("tiktok_shop", "B")
+
+    def same_refresh_token(auth):   # TikTok does not document rotation: the same refresh token may come back
+        return replace(auth, access_token="acc-2", access_expires_at=5000.0)
+    tokens.refresh("tiktok_shop", tokens.get("tiktok_shop", "A"), same_refresh_token)
+    calls = []
+    got = tokens.refresh("tiktok_shop", stale_b, lambda auth: calls.append(auth) or same_refresh_token(auth))
+    assert calls == [] and (got.access_token, got.refresh_token) == ("acc-2", "ref-1")
