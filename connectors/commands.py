@@ -196,7 +196,8 @@ def add_commands(sub) -> None:
                                    "incremental syncs on update time with a lookback window, checkpointed after the "
                                    "broker acknowledged the events. Also serves the webhook receiver. Base URLs and "
                                    "credentials come from POWERSELL_<MARKETPLACE>_BASE_URL/_APP_KEY/_APP_SECRET "
-                                   "(defaults: the local simulators).")
+                                   "and POWERSELL_TIKTOK_SHOP_AUTH_URL (defaults: the local simulators; a real "
+                                   "marketplace needs its own key and secret).")
     p.add_argument("marketplace", nargs="?", default="all", choices=choices, help="which connector (default all)")
     run = p.add_mutually_exclusive_group()
     run.add_argument("--once", action="store_true", help="one poll of every shop, then exit")
