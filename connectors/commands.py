@@ -16,7 +16,7 @@ from pipeline_core.settings import Settings
 
 from . import MARKETPLACES
 from .assembly import build_connector
-from .config import SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, marketplace_config, sync_config
+from .config import SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, app_credentials, marketplace_config, sync_config
 from .metrics import ConnectorMetrics
 from .onboarding import authorise
 from .runner import ConnectorService, SyncReport
@@ -44,11 +44,11 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
 
     module, cls_name = SIMULATORS[name].split(":")
     cls = getattr(importlib.import_module(module), cls_name)
-    market = marketplace_config(name)
+    app = app_credentials(name)   # the simulator's own side: no base URL to check
     settings = dict(seed=seed, shops=shops, tick_interval=tick_interval, webhook_url=webhook_url, **config)
     # a platform's own token lifetimes and limits, where its simulator declares them
     sim_config = cls.default_config(**settings) if hasattr(cls, "default_config") else SimConfig(**settings)
-    return cls(sim_config, market.app_key, market.app_secret)
+    return cls(sim_config, app.app_key, app.app_secret)
 
 
 def serve_simulator(sim, host: str = "127.0.0.1", port: int = 0, fixed_ports: bool = False):

@@ -109,18 +109,26 @@ def default_auth_url(name: str, base_url: str, base_set: bool) -> str | None:
     return PRODUCTION_AUTH_URLS[name]
 
 
+def app_credentials(name: str, env: Mapping[str, str] | None = None) -> AppCredentials:
+    """The app's key and secret from the environment, else the simulators' (a simulator itself uses
+    these; a connector gets them through marketplace_config, which checks them against its hosts)."""
+    env = os.environ if env is None else env
+    prefix = f"POWERSELL_{name.upper()}_"
+    key, secret = SIMULATOR_CREDENTIALS[name]
+    return AppCredentials(env.get(prefix + "APP_KEY") or key, env.get(prefix + "APP_SECRET") or secret)
+
+
 def marketplace_config(name: str, env: Mapping[str, str] | None = None) -> MarketplaceConfig:
     if name not in MARKETPLACES:
         raise ConfigError(f"unknown marketplace {name!r}; known: {', '.join(MARKETPLACES)}")
     env = os.environ if env is None else env
     prefix = f"POWERSELL_{name.upper()}_"
-    key, secret = SIMULATOR_CREDENTIALS[name]
     base_url = _url(env, prefix + "BASE_URL", f"http://127.0.0.1:{SIMULATOR_PORTS[name]}")
     auth_url = default_auth_url(name, base_url, prefix + "BASE_URL" in env)
     if auth_url is not None:
         auth_url = _url(env, prefix + "AUTH_URL", auth_url)
     explicit = bool(env.get(prefix + "APP_KEY")) and bool(env.get(prefix + "APP_SECRET"))
-    app = AppCredentials(env.get(prefix + "APP_KEY") or key, env.get(prefix + "APP_SECRET") or secret)
+    app = app_credentials(name, env)
     check_credentials(name, [base_url, auth_url or ""], app, explicit=explicit)
     return MarketplaceConfig(name, app.app_key, app.app_secret, base_url, auth_url)
 
