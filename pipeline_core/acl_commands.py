@@ -16,9 +16,16 @@ def apply_if_secured(settings: Settings, say: Callable[[str], None]) -> None:
     """After `topics create`: put the rules on a broker that enforces them (nothing to do on an open one)."""
     from .acl_admin import apply_acls
     from .security import client_security
+    from kafka.errors import ClusterAuthorizationFailedError, SecurityDisabledError
+
     if client_security(settings).protocol == "PLAINTEXT":
         return
-    report = apply_acls(settings)
+    try:
+        report = apply_acls(settings)
+    except (ClusterAuthorizationFailedError, SecurityDisabledError) as exc:  # a managed cluster: its operators' job
+        say(f"note: the access rules were not applied ({type(exc).__name__}); give the cluster's operators "
+            "`powersell-pipeline acl list --format kafka-acls`")
+        return
     say(f"access rules: {report.created} added, {report.deleted} removed, {report.kept} in place")
 
 
