@@ -148,12 +148,12 @@ def test_when_the_grants_refresh_token_is_spent_elsewhere_then_every_shop_of_it_
 
 def test_when_a_shopee_authorisation_reaches_its_expire_time_then_the_shop_is_marked_expired_when_it_lapsed(grants):
     g = grants("shopee", shops=1)
-    g.sim.authorisation_seconds = 2
+    g.sim.authorisation_seconds = 4
     [shop] = sorted(g.sim.world.shops)
     [auth] = g.authorise([shop])
     assert g.syncer.sync_shop(shop).skipped is None
     lapses = auth.refresh_expires_at
-    assert lapses <= time.time() + 2
+    assert lapses <= time.time() + 4
     while time.time() < lapses:                       # wait for the authorisation's own end
         time.sleep(0.05)
     report = g.syncer.sync_shop(shop)
