@@ -211,3 +211,25 @@ def _read(path: Path) -> bytes:
         return path.read_bytes() if path.is_file() else b""
     except OSError:
         return b""
+
+
+def test_principal_add_makes_a_user_with_its_roles_rules_and_prints_only_where_the_password_is(kafka, local):
+    import uuid
+
+    name = f"test-team-{uuid.uuid4().hex[:6]}"
+    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "principal", "add", name, "--role",
+                           "partner:marketlens"], capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, **principal_env(kafka, "operator")})
+    assert done.returncode == 0, done.stderr
+    path = local.password_file(name)
+    password = path.read_text().strip()
+    assert str(path) in done.stdout and password not in done.stdout + done.stderr
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    newcomer = as_principal(kafka, name)
+    assert newcomer.kafka_username == name
+    got = probe(newcomer, ["partner.marketlens", "partner.swiftship", "redacted.orders"])
+    assert got[("partner.marketlens", "Read")] == 3
+    assert got[("partner.swiftship", "Read")] == got[("redacted.orders", "Read")] == NOT_AUTHORISED
+    refused = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "principal", "add", "x1", "--role", "admin"],
+                             capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert refused.returncode == 2 and "downstream or partner:NAME" in refused.stderr

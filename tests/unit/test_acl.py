@@ -87,3 +87,16 @@ def test_the_rules_print_as_a_matrix_and_as_kafka_acls_commands():
     assert ("kafka-acls.sh --bootstrap-server b:9093 --command-config admin.properties --add --allow-principal "
             "User:downstream --operation Read --topic redacted.orders") in commands
     assert any("--group powersell-redactor --resource-pattern-type prefixed" in c for c in commands)
+
+
+def test_acl_list_on_the_command_line_needs_no_broker(tmp_path, monkeypatch, capsys):
+    from pipeline_core.cli import main
+
+    monkeypatch.setenv("POWERSELL_DATA_DIR", str(tmp_path))
+    assert main(["acl", "list"]) == 0
+    matrix_out = capsys.readouterr().out
+    assert matrix_out.startswith("TOPIC") and "partner-swiftship" in matrix_out
+    assert main(["acl", "list", "--format", "kafka-acls", "--bootstrap", "b-1:9096"]) == 0
+    commands = capsys.readouterr().out.splitlines()
+    assert len(commands) == len(all_grants(EVERY)) and all(c.startswith("kafka-acls.sh --bootstrap-server b-1:9096")
+                                                           for c in commands)
