@@ -499,8 +499,11 @@ class SimulatorBase:
             response = await handler(request)
             body = getattr(response, "body", None)
             if isinstance(body, bytes):
-                if fault.kind == "malformed_json":
-                    response.body = body[: max(1, len(body) // 2)]   # cut off mid-document
+                if fault.kind == "malformed_json":   # cut off mid-document, between characters (still UTF-8)
+                    cut = max(1, len(body) // 2)
+                    while cut > 1 and body[cut] & 0xC0 == 0x80:     # never inside a multi-byte character
+                        cut -= 1
+                    response.body = body[:cut]
                 else:                                                 # invalid_utf8: a stray byte inside a string
                     cut = body.find(b'"', body.find(b'"') + 1) if body.count(b'"') >= 2 else len(body)
                     response.body = body[:cut] + b"\xff\xfe" + body[cut:]

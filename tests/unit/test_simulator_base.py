@@ -518,3 +518,33 @@ def test_when_no_webhook_then_pushes_are_kept_unsent(sim_server):
     wait_for(lambda: running.call(lambda: len(sim.pushes.messages)) > 0, what="pushes to be queued")
     assert HTTP.get(f"{running.url}/_sim/pushes").json() == []
     assert all(not m.acked and m.attempts == 0 for m in running.call(sim.pushes.unacknowledged))
+
+
+def test_a_malformed_json_fault_cuts_between_characters_so_the_body_stays_utf8():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from connectors.simulators.base import json_response
+
+    class Thai(SimulatorBase):
+        name = "shopee"
+
+        def routes(self):
+            async def page(request):
+                return json_response({"name": "ร้านค้า" * 50})
+            return [web.get("/api/page", page)]
+
+        def sign_push(self, body, url):
+            return {}
+
+    async def run():
+        sim = Thai(SimConfig(shops=1, products_per_shop=1, orders_per_shop=1), "k", "s")
+        bodies = []
+        for _ in range(3):
+            sim.faults.add("malformed_json", 1, "/api/page")
+            async with TestClient(TestServer(sim.app())) as client:
+                bodies.append(await (await client.get("/api/page")).read())
+        return bodies
+    for body in asyncio.run(run()):
+        body.decode("utf-8")                  # cut, but never inside a character
+        with pytest.raises(ValueError):
+            json.loads(body)
