@@ -85,6 +85,29 @@ def personal_values(registry, records) -> set[str]:
     return values
 
 
+def opened_raw(settings, registry, decoded_raw) -> list[tuple[str, dict]]:
+    """The raw events with their sealed fields opened (the key store of this data dir), to know which
+    personal values to look for; a record of an erased subject cannot be opened and is left out."""
+    from .keystore import open_keystore
+    from .pseudonyms import pipeline_pseudonym_key
+    from .sealing import RecordSealer, SealingError
+
+    sealer = RecordSealer(open_keystore(settings), pipeline_pseudonym_key(settings.data_dir), registry)
+    out = []
+    for _, (name, record) in decoded_raw:
+        try:
+            out.append((name, sealer.open(name, record)))
+        except SealingError:
+            continue
+    return out
+
+
+def plaintext_in(values, stored: list[bytes]) -> list[str]:
+    """The values readable as UTF-8 in stored bytes (raw topics, dead letters): none, when sealing works."""
+    needles = {v: v.encode("utf-8") for v in values}
+    return [v for v, needle in needles.items() if any(needle in blob for blob in stored)]
+
+
 def _distinctive(value) -> bool:
     """Worth scanning for: short numbers such as postal codes also occur as prices and counts."""
     if not isinstance(value, str) or len(value) < 6:
@@ -308,15 +331,18 @@ def summary(settings, registry, records, raw, endpoints, privacy_metrics, worker
             print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}{v['orders']:>7}{v['items_sold']:>7}"
                   f"{v['gmv']:>16} {v['currency']:<4}{v['distinct_shops']:>6}{v['distinct_buyers']:>7}")
 
-    values = personal_values(registry, [(name, rec) for _, (name, rec) in decoded_raw])
+    values = personal_values(registry, opened_raw(settings, registry, decoded_raw))
     downstream = "\n".join(json.dumps(jsonable(registry.decode(v)[1]), ensure_ascii=False)
                            for t, k, v, _ in records if t in DOWNSTREAM and v)
     found = [v for v in values if v in downstream]
-    print(f"\nleak scan: {len(values)} personal values seen in this run's raw events; "
-          f"{len(found)} found in downstream topics" + (" -- LEAK" if found else " (none)"))
+    in_clear = plaintext_in(values, [v for t, k, v, _ in records if t in RAW + ("ops.dead-letters",) and v])
+    print(f"\nleak scan: {len(values)} personal values seen in this run's raw events (opened with the key store); "
+          f"{len(found)} found in downstream topics" + (" -- LEAK" if found else " (none)") +
+          f"; {len(in_clear)} readable without keys in the raw and dead-letter topics" +
+          (" -- LEAK" if in_clear else " (none: sealed at the connector)"))
     print("\nmetrics endpoints (served while the run lasted):")
     for label, url in endpoints.items():
         print(f"  {label:<19} {url}")
-    ok = not found and workers_alive and per_topic.get("redacted.orders", 0) > 0
+    ok = not found and not in_clear and workers_alive and per_topic.get("redacted.orders", 0) > 0
     print("\nOK" if ok else "\nFAILED: see above")
     return 0 if ok else 1
