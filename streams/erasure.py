@@ -45,7 +45,23 @@ RECEIPT_SCHEMA = "com.powersell.pipeline.privacy.ErasureReceipt"
 # Header on a request that `powersell-pipeline erase` already carried out: the worker skips it.
 HANDLED_HEADER = "erasure-handled-by"
 SUBJECT_TYPES = ("SHOP", "SELLER_ACCOUNT", "BUYER")
-PSEUDONYM_NAMESPACE = "erasure_subject"  # apart from every redaction namespace: a receipt joins nothing
+PSEUDONYM_NAMESPACE = "erasure_subject"
+# What a receipt states, by subject type: the copies the destroyed key seals, and what remains.
+UNREADABLE = {
+    "SHOP": ("raw.shops, raw.products: seller and product personal fields", "raw.orders: product titles",
+             "ops.dead-letters: kept bodies of the shop's records", "audience.*: sealed contact details",
+             "privacy worker tables: sealed contact details"),
+    "BUYER": ("raw.orders: every buyer field (ids, names, phones, addresses, notes, IP, tracking, card)",
+              "ops.dead-letters: kept bodies of the buyer's orders"),
+    "SELLER_ACCOUNT": ("ciphertexts sealed for the account",),
+}
+REMAINING = (
+    "raw.* and ops.dead-letters records until their retention ends: ciphertext nobody can open, beside clear "
+    "routing fields (ids, times, statuses, amounts, province, country)",
+    "redacted.*, analytics.aggregates and partner.* records until their retention or compaction: no personal "
+    "data (pseudonyms, masked phones, provinces, aggregates)",
+    "privacy.erasure-requests (30 days) and this receipt: the evidence of the request",
+)  # apart from every redaction namespace: a receipt joins nothing
 
 # Ids never hold the separators of the compacted keys ("|", ":" after the shop id), so that
 # matching a key is exact: "shopee:12" never matches the keys of "shopee:123".
@@ -240,6 +256,8 @@ class Eraser:
             "subject_type": subject.subject_type, "data_key_destroyed": destroyed,
             "tombstones": [{"topic": name, "count": n} for name, n in counts],
             "requested_time": request.get("requested_time") or self.clock(), "completed_time": self.clock(),
+            "unreadable": list(UNREADABLE[subject.subject_type]) if destroyed else [],
+            "remaining": list(REMAINING),
         }
         try:
             self.publish_receipt(receipt)  # 4

@@ -105,11 +105,16 @@ def cmd_erase(args, settings: Settings) -> int:
 def add_commands(sub) -> None:
     p = sub.add_parser(
         "erase", help="erase a subject: destroy its data key, tombstone its records, publish a receipt",
-        description="Crypto-shredding: a subject's personal data is stored only encrypted under its own data key, "
-                    "so destroying that key makes every copy unreadable in every topic and backup, although Kafka's "
-                    "log itself cannot be edited. This command destroys the key, tombstones the subject's keys in "
-                    "the compacted topics (consent, audiences, redacted.shops, connector checkpoints) and publishes "
-                    "an ErasureReceipt naming the subject only by a keyed pseudonym; it cannot be undone.")
+        description="Crypto-shredding. The connectors seal every personal field under its subject's data key "
+                    "(a shop's fields under marketplace:shop_id, a buyer's under their pseudonym ps_...). DESTROYED "
+                    "at once: that key, so every copy of the subject's personal data becomes unreadable in every "
+                    "topic and backup: raw records, dead letters, audience entries, the worker's sealed tables. "
+                    "TOMBSTONED: the subject's keys in the compacted topics (consent, audiences, redacted.shops, "
+                    "connector checkpoints). STILL EXISTS until each topic's retention ends: the raw and "
+                    "dead-letter records as unreadable ciphertext beside their clear routing fields (ids, times, "
+                    "statuses, amounts, province, country), and redacted, analytics and partner records, which "
+                    "hold no personal data. Erasing a shop does not erase its buyers, nor a buyer the shop. "
+                    "Publishes an ErasureReceipt naming the subject only by a keyed pseudonym; cannot be undone.")
     p.add_argument("subject", metavar="SUBJECT",
                    help="marketplace:shop_id (e.g. shopee:220145871), a buyer pseudonym ps_..., or an account id")
     p.add_argument("--reference", required=True, help="proof of the request: support ticket or app request id")

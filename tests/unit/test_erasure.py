@@ -295,7 +295,19 @@ def test_when_help_is_asked_then_it_explains_crypto_shredding(capsys):
     with pytest.raises(SystemExit):
         parser().parse_args(["erase", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "Crypto-shredding" in text and "destroying that key makes every copy unreadable" in text
+    assert "Crypto-shredding" in text and "every copy of the subject's personal data becomes unreadable" in text
+    for said in ("DESTROYED", "raw records, dead letters", "TOMBSTONED", "STILL EXISTS until each topic's retention"):
+        assert said in text
+
+
+def test_a_receipt_says_what_became_unreadable_and_what_remains_until_retention(store, journal):
+    store.seal(SHOP, b"seller@example.com")
+    receipt = make_eraser(store, seeded(journal), [], journal).erase(request())
+    assert receipt["data_key_destroyed"]
+    assert any("raw.shops" in line for line in receipt["unreadable"])
+    assert any("ops.dead-letters" in line for line in receipt["unreadable"])
+    assert any("until their retention ends" in line for line in receipt["remaining"])
+    default_registry().encode("com.powersell.pipeline.privacy.ErasureReceipt", receipt)
 
 
 @pytest.mark.parametrize("argv", [
