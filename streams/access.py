@@ -10,7 +10,7 @@ must not happen.
      └── KafkaAuditLog  audit.access, waiting for the broker's acknowledgement
 
 AccessError
- ├── ReasonRequired   no reason, or one too short to mean anything; nothing was decrypted or logged
+ ├── ReasonRequired   no reason, or one too short to mean anything; nothing was decrypted (the refusal is audited)
  └── AuditFailed      the audit record was not written; no plaintext was returned
 Key store errors (CannotDecrypt, KeyDestroyed) are re-raised as they are, after their audit.
 No message carries plaintext, the reason's text or key material.
@@ -27,7 +27,7 @@ from pipeline_core.errors import PipelineError
 from pipeline_core.keystore import KeyDestroyed, KeyStore, KeyStoreError
 
 __all__ = ["AUDIT_TOPIC", "MIN_REASON_LENGTH", "AccessError", "AuditFailed", "AuditLog", "KafkaAuditLog",
-           "MemoryAuditLog", "ReasonRequired", "audit_record", "check_reason", "decrypt_field"]
+           "MemoryAuditLog", "ReasonRequired", "audit_record", "audit_refusal", "check_reason", "decrypt_field"]
 
 AUDIT_TOPIC = "audit.access"
 MIN_REASON_LENGTH = 8  # long enough for a ticket reference such as "SUP-1234", too long for "x" or "test"
@@ -39,7 +39,7 @@ class AccessError(PipelineError):
 
 
 class ReasonRequired(AccessError):
-    """The reason is missing or too short; nothing was decrypted and nothing logged."""
+    """The reason is missing or too short; nothing was decrypted (the refused attempt is audited)."""
 
 
 class AuditFailed(AccessError):
@@ -103,6 +103,18 @@ def audit_record(*, actor: str, subject: str, field: str, reason: str, outcome: 
             "reason": reason, "outcome": outcome, "access_time": now or datetime.now(timezone.utc)}
 
 
+def audit_refusal(audit: AuditLog, *, actor: Any, subject: Any, field: Any, reason: Any) -> None:
+    """Record a refused attempt (nothing was read): who tried is as much a trace as who read. A sink that
+    fails here changes nothing: the attempt is refused either way."""
+    def text(value: Any) -> str:
+        return value.strip() if isinstance(value, str) and value.strip() else "unknown"
+    try:
+        audit.record(audit_record(actor=text(actor), subject=text(subject), field=text(field),
+                                  reason=reason if isinstance(reason, str) else "", outcome="REFUSED"))
+    except Exception:  # the sink's text could repeat the record
+        pass
+
+
 def decrypt_field(keystore: KeyStore, subject: str, ciphertext: bytes, *, actor: str, field: str, reason: str,
                   audit: AuditLog) -> bytes:
     """The plaintext of a ciphertext sealed for subject, after an AccessAudit record says who read it and why.
@@ -110,13 +122,17 @@ def decrypt_field(keystore: KeyStore, subject: str, ciphertext: bytes, *, actor:
     Outcomes audited: DECRYPTED (then the plaintext is returned), KEY_DESTROYED (the subject was erased)
     and CANNOT_DECRYPT (another subject's ciphertext, unknown key, tampered, key store unreadable); the
     key store's error is re-raised after the audit. AuditFailed when the record is not stored."""
-    check_reason(reason)
-    if not isinstance(actor, str) or not actor.strip():
-        raise AccessError("an actor (who is asking) is required to decrypt")
-    if not isinstance(subject, str) or not subject:
-        raise AccessError("a subject is required to decrypt")
-    if not isinstance(field, str) or not field:
-        raise AccessError("the protected field's name is required to decrypt")
+    try:
+        check_reason(reason)
+        if not isinstance(actor, str) or not actor.strip():
+            raise AccessError("an actor (who is asking) is required to decrypt")
+        if not isinstance(subject, str) or not subject:
+            raise AccessError("a subject is required to decrypt")
+        if not isinstance(field, str) or not field:
+            raise AccessError("the protected field's name is required to decrypt")
+    except AccessError:
+        audit_refusal(audit, actor=actor, subject=subject, field=field, reason=reason)
+        raise
 
     plaintext: bytes | None = None
     failure: KeyStoreError | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline_core.errors import ConfigError
 from pipeline_core.settings import Settings
-from streams.access import AccessError, KafkaAuditLog, check_reason, decrypt_field
+from streams.access import AccessError, KafkaAuditLog, ReasonRequired, audit_refusal, check_reason, decrypt_field
 from pipeline_core.keystore import KEYSTORE_ENV, KeyDestroyed, LocalKeyStore, keystore_dir, open_keystore
 
 __all__ = ["AUDIENCE_TOPICS", "PROTECTED_FIELDS", "SubjectErased", "SubjectNotFound", "add_commands", "keystore_dir",
@@ -102,9 +102,25 @@ def _given_ciphertext(text: str) -> bytes:
                           "with or without 'base64:')") from None
 
 
+def _audit_refused(settings: Settings, actor: str, args) -> None:
+    """A refused attempt is audited too; without a broker it is refused all the same."""
+    try:
+        refused = KafkaAuditLog(settings)
+    except Exception:  # the client's text could name the servers only; the refusal stands
+        return
+    try:
+        audit_refusal(refused, actor=actor, subject=args.subject, field=args.field, reason=args.reason)
+    finally:
+        refused.close()
+
+
 def cmd_decrypt(args, settings: Settings) -> int:
-    check_reason(args.reason)  # before anything is read
     actor = args.actor or os.environ.get("USER") or "unknown"
+    try:
+        check_reason(args.reason)  # before anything is read
+    except ReasonRequired:
+        _audit_refused(settings, actor, args)
+        raise
     store = open_keystore(settings, create=False)
     if args.ciphertext is not None:
         label = "given-ciphertext" if args.field == "all" else f"given-ciphertext/{args.field}"

@@ -54,21 +54,23 @@ def _assert_clean(exc: BaseException) -> None:
 
 # ---------------------------------------------------------------- reason
 @pytest.mark.parametrize("reason", [None, "", "   ", "\t\n", "SUP-12", " 1234567 ", 12345678])
-def test_when_the_reason_is_missing_or_too_short_then_nothing_is_decrypted_or_logged(store, reason):
+def test_when_the_reason_is_missing_or_too_short_then_nothing_is_decrypted_and_the_refusal_is_audited(store, reason):
     counting, audit = CountingStore(store), MemoryAuditLog()
     with pytest.raises(ReasonRequired) as caught:
         _decrypt(counting, store.seal(SUBJECT, PLAIN), audit, reason=reason)
-    assert counting.opens == 0 and audit.records == []
+    assert counting.opens == 0 and [r["outcome"] for r in audit.records] == ["REFUSED"]
+    assert audit.records[0]["subject_id"] == SUBJECT
     if isinstance(reason, str) and reason.strip():
         assert reason.strip() not in str(caught.value)
 
 
 @pytest.mark.parametrize("missing", [{"actor": ""}, {"actor": "  "}, {"field": ""}, {"subject": ""}])
-def test_when_actor_field_or_subject_is_missing_then_nothing_is_decrypted_or_logged(store, missing):
+def test_when_actor_field_or_subject_is_missing_then_nothing_is_decrypted_and_the_refusal_is_audited(store, missing):
     counting, audit = CountingStore(store), MemoryAuditLog()
     with pytest.raises(AccessError):
         _decrypt(counting, store.seal(SUBJECT, PLAIN), audit, **missing)
-    assert counting.opens == 0 and audit.records == []
+    assert counting.opens == 0 and [r["outcome"] for r in audit.records] == ["REFUSED"]
+    default_registry_encode(audit.records[0])
 
 
 def test_when_the_reason_has_eight_characters_then_it_is_enough(store):
@@ -189,3 +191,8 @@ def test_when_the_broker_does_not_acknowledge_then_no_plaintext(store):
     with pytest.raises(AuditFailed, match="TimeoutError") as caught:
         _decrypt(store, store.seal(SUBJECT, PLAIN), KafkaAuditLog(None, publisher=publisher))
     _assert_clean(caught.value)
+
+
+def default_registry_encode(record):
+    from pipeline_core.avro_codec import default_registry
+    default_registry().encode("com.powersell.pipeline.audit.AccessAudit", record)

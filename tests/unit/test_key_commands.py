@@ -181,17 +181,17 @@ def test_when_the_subject_was_erased_then_it_says_so_and_the_attempt_is_audited(
 
 
 @pytest.mark.parametrize("extra", [[], ["--reason", ""], ["--reason", "  why  "]])
-def test_when_the_reason_is_missing_then_nothing_is_read_or_audited(settings, audit, extra):
+def test_when_the_reason_is_missing_then_nothing_is_read_and_the_refusal_is_audited(settings, audit, extra):
     with pytest.raises(ReasonRequired):  # raised before the key store is even looked for
         _run(settings, ["decrypt", SUBJECTS[0], "--ciphertext", "AAAA", *extra])
-    assert audit.records == []
+    assert [(r["outcome"], r["subject_id"]) for r in audit.records] == [("REFUSED", SUBJECTS[0])]
 
 
 @pytest.mark.parametrize("argv, message", [
     (["decrypt", SUBJECTS[0]], "reason of at least 8 characters"),
     (["decrypt", SUBJECTS[0], "--reason", REASON, "--ciphertext", "not base64!"], "--ciphertext must be base64"),
 ])
-def test_when_run_through_main_then_errors_are_one_line_and_exit_2(settings, monkeypatch, capsys, argv, message):
+def test_when_run_through_main_then_errors_are_one_line_and_exit_2(settings, audit, monkeypatch, capsys, argv, message):
     monkeypatch.setenv("POWERSELL_DATA_DIR", str(settings.data_dir))
     open_keystore(settings)
     assert _main_with_our_commands(monkeypatch, argv) == 2
