@@ -25,11 +25,12 @@ def dead_letter_record(*, stage: str, reason: str, message: str, original_value:
     cut = [f"{name} kept: first {limit} of {len(data)} bytes"
            for name, data, limit in (("key", original_key, MAX_KEY_BYTES), ("value", original_value, MAX_ORIGINAL_BYTES))
            if data is not None and len(data) > limit]
-    if cut:
+    message = message[:MAX_MESSAGE_CHARS]
+    if cut:  # after the cut, so the note is never lost
         message = f"{message} ({'; '.join(cut)})"
     return {
         "stage": stage, "source_topic": source_topic, "source_partition": source_partition,
-        "source_offset": source_offset, "reason_code": reason, "error_message": message[:MAX_MESSAGE_CHARS],
+        "source_offset": source_offset, "reason_code": reason, "error_message": message,
         "original_key": None if original_key is None else bytes(original_key[:MAX_KEY_BYTES]),
         "original_value": None if original_value is None else bytes(original_value[:MAX_ORIGINAL_BYTES]),
         "failed_time": datetime.now(timezone.utc),
