@@ -15,6 +15,7 @@ from pipeline_core.topics import shop_key
 from .base import BadPayload, MappingError, RawEvent, Stream
 
 _MISSING = object()
+MONEY_DIGITS = 18  # precision of every money field in the raw contracts
 
 
 def get(payload: Any, path: str, kind: type | tuple[type, ...], *, required: bool = True, default: Any = None) -> Any:
@@ -31,6 +32,13 @@ def get(payload: Any, path: str, kind: type | tuple[type, ...], *, required: boo
     return node
 
 
+def int32(value: int | None, path: str) -> int | None:
+    """A count the contracts hold as an Avro int: beyond it the record could not be published."""
+    if value is not None and not -2**31 <= value < 2**31:
+        raise MappingError("wrong_type", path)
+    return value
+
+
 def money(value: Any, path: str) -> Decimal:
     """A price as the platforms send it (number or numeric string), to 2 decimal places."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -39,13 +47,16 @@ def money(value: Any, path: str) -> Decimal:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise MappingError("wrong_type", path) from None
-    if not amount.is_finite():
+    if not amount.is_finite() or amount.adjusted() >= MONEY_DIGITS - 2:  # must fit the contracts' decimal(18,2)
         raise MappingError("wrong_type", path)
     return amount
 
 
-def utc(epoch_seconds: int | float) -> datetime:
-    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+def utc(epoch_seconds: int | float, path: str = "timestamp") -> datetime:
+    try:
+        return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):  # outside years 1-9999: a mistyped time, not a crash
+        raise MappingError("wrong_type", path) from None
 
 
 def envelope(marketplace_symbol: str, shop_id: str, entity: str, entity_id: str, update_time: datetime,

@@ -47,7 +47,7 @@ import httpx
 
 from .base import (Action, ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi,
                    Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
+from .normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
 
 SYMBOL = "SHOPEE"
 
@@ -414,7 +414,8 @@ class ShopeeApi(MarketplaceApi):
         given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if not isinstance(given, str) or not given:
             return False
-        return hmac.compare_digest(push_signature(self.app.app_secret, callback_url, body), given.strip().lower())
+        return hmac.compare_digest(push_signature(self.app.app_secret, callback_url, body).encode("ascii"),
+                                   given.strip().lower().encode("ascii", "replace"))  # non-ASCII: no match, no TypeError
 
     def parse_push(self, body: bytes) -> PushNotice:
         return parse_push(body)
@@ -476,7 +477,8 @@ def _price(rows: Any, path: str) -> tuple[Any, str]:
 
 
 def _stock(payload: dict) -> int | None:
-    return get(payload, "stock_info_v2.summary_info.total_available_stock", int, required=False)
+    stock = get(payload, "stock_info_v2.summary_info.total_available_stock", int, required=False)
+    return stock if stock is None or -2**31 <= stock < 2**31 else None  # as Lazada's: unusable, not fatal
 
 
 def map_product(item: dict, models: list | None, shop_id: str, ingest_source: str, *,
@@ -565,7 +567,7 @@ def map_order(order: dict, shop_id: str, ingest_source: str, seal_card: Callable
         model_id = get(line, "model_id", int, required=False)
         items.append({"item_id": item_id, "sku_id": str(model_id) if model_id else item_id,
                       "product_title": _opt_str(line, "item_name"),
-                      "quantity": get(line, "model_quantity_purchased", int),
+                      "quantity": int32(get(line, "model_quantity_purchased", int), f"item_list[{i}].model_quantity_purchased"),
                       "unit_price": money(get(line, "model_discounted_price", (int, float, str)),
                                           f"item_list[{i}].model_discounted_price")})
     fee = order.get("actual_shipping_fee")

@@ -49,7 +49,7 @@ from schemas import event_id
 from .base import (Action, ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError,
                    MarketplaceApi, Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream,
                    TimeWindow)
-from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
+from .normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
 
 MARKETPLACE = "tiktok_shop"
 SYMBOL = "TIKTOK_SHOP"
@@ -226,6 +226,7 @@ def _sku(sku: dict) -> dict:
     stock = None
     if inventory is not None:
         stock = sum(_nested(f"inventory.{i}", lambda w=w: get(w, "quantity", int)) for i, w in enumerate(inventory))
+        stock = stock if -2**31 <= stock < 2**31 else None  # unusable, not fatal (as Lazada's)
     return {"sku_id": get(sku, "id", str), "seller_sku": get(sku, "seller_sku", str, required=False) or None,
             "price": _money_at(sku, "price.sale_price"), "stock": stock}
 
@@ -298,6 +299,8 @@ def _order_items(lines: list) -> list[dict]:
             merged[key]["quantity"] += item["quantity"]
         else:
             merged[key] = item
+    for item in merged.values():
+        int32(item["quantity"], "line_items.quantity")
     return list(merged.values())
 
 
@@ -584,7 +587,7 @@ class TikTokShopApi(MarketplaceApi):
         if not isinstance(given, str) or not given:
             return False
         expected = push_signature(self.app.app_key, self.app.app_secret, body)
-        return hmac.compare_digest(given.strip().lower().encode("utf-8"), expected.encode("ascii"))
+        return hmac.compare_digest(given.strip().lower().encode("ascii", "replace"), expected.encode("ascii"))
 
     def parse_push(self, body: bytes) -> PushNotice:
         return parse_push(body)
