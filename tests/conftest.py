@@ -11,6 +11,20 @@ import pytest
 from pipeline_core.settings import Settings
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "prometheus: needs Debian's promtool/prometheus "
+                                       "(installed by the test session if absent, when root with apt-get)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `prometheus` need Debian's promtool/prometheus: install them once, before any
+    runs, when missing and we are root with apt-get (a fresh machine); else say why in one line."""
+    if any(item.get_closest_marker("prometheus") for item in items):
+        from tests.prometheus_tools import ensure
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        ensure(reporter.write_line if reporter else print)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()

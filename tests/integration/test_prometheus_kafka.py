@@ -42,7 +42,7 @@ from pipeline_core.topics import shop_key
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from tests.integration.connector_rig import get, post, wait_for
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "ops" / "prometheus"

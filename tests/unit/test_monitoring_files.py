@@ -23,6 +23,8 @@ from pipeline_core.metrics import LABEL_VALUES, PREFIX, PipelineMetrics
 from pipeline_core.monitoring import (ALERT_RULES, DASHBOARD, alert_expressions, dashboard_expressions, references,
                                       signals, substitute)
 
+pytestmark = pytest.mark.prometheus   # promtool: tests/conftest.py installs it when missing
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "ops" / "prometheus"
 SOURCE_PACKAGES = ("connectors", "streams", "pipeline_core")
