@@ -39,6 +39,7 @@ FREE_TEXT_KINDS = frozenset({
     "EMAIL", "PHONE", "CARD", "TH_NATIONAL_ID", "VN_CITIZEN_ID", "VN_TAX_CODE", "BANK_ACCOUNT",
     "IP_ADDRESS", "URL", "CHAT_ID",
     "ADDRESS",  # a street address: house number, street/area markers, postal code (one placeholder)
+    "NAME", "HANDLE", "TRACKING_NUMBER",  # a person's name, a social handle, a carrier's tracking number
 })
 
 # How a redacted schema says a raw personal field was transformed. A raw field that

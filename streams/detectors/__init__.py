@@ -19,12 +19,16 @@ from collections import Counter
 from .bank_account import BankAccountDetector
 from .base import Detector, DetectorError, Finding, ScanText
 from .chat_id import ChatIdDetector
+from .contact_phone import ContactPhoneDetector
 from .email import EmailDetector
 from .ip_address import IpAddressDetector
 from .payment_card import PaymentCardDetector
+from .person_name import PersonNameDetector
 from .phone import PhoneDetector
+from .social_handle import SocialHandleDetector
 from .street_address import StreetAddressDetector
 from .thai_national_id import ThaiNationalIdDetector
+from .tracking_number import TrackingNumberDetector
 from .url import UrlDetector
 from .vn_citizen_id import VietnamCitizenIdDetector
 from .vn_tax_code import VietnamTaxCodeDetector
@@ -36,17 +40,23 @@ DETECTORS: tuple[Detector, ...] = (
     ThaiNationalIdDetector(),
     VietnamTaxCodeDetector(),
     VietnamCitizenIdDetector(),
+    TrackingNumberDetector(),
     BankAccountDetector(),
     ChatIdDetector(),
+    SocialHandleDetector(),
     StreetAddressDetector(),
     PhoneDetector(),
+    ContactPhoneDetector(),
     IpAddressDetector(),
+    PersonNameDetector(),
 )
 
-KINDS: tuple[str, ...] = tuple(d.kind for d in DETECTORS)
+# A kind may have several detectors (PHONE: the numbering plans, and phone-shaped digits
+# after a contact word); each kind is listed once, with one placeholder.
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(d.kind for d in DETECTORS))
 PLACEHOLDERS: dict[str, str] = {d.kind: d.placeholder for d in DETECTORS}
-if len(set(KINDS)) != len(KINDS):
-    raise RuntimeError("two detectors share a kind")
+if any(d.placeholder != PLACEHOLDERS[d.kind] for d in DETECTORS):
+    raise RuntimeError("two detectors of one kind disagree on its placeholder")
 
 __all__ = ["DETECTORS", "KINDS", "PLACEHOLDERS", "Detector", "DetectorError", "Finding", "redact_text", "scan"]
 

@@ -139,7 +139,7 @@ class ScanText:
     """The text as detectors see it: normalised, lower-cased on demand, with its digit
     runs, and a way back to offsets in the original."""
 
-    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest")
+    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest", "_memo")
 
     def __init__(self, original: str):
         self.original = original
@@ -154,6 +154,16 @@ class ScanText:
         self._lower: str | None = None
         self._runs: tuple[NumberRun, ...] | None = None
         self._longest = -1
+        self._memo: dict | None = None
+
+    def memo(self, key: str, compute):
+        """One result per text shared by detectors (the phone numbers the address detector
+        must not overlap are the phone detector's own findings)."""
+        if self._memo is None:
+            self._memo = {}
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def lower(self) -> str:

@@ -107,7 +107,8 @@ _LAST_DIGIT = re.compile(r"[0-9](?=[^0-9]*$)")  # with endpos, "$" is the end of
 
 # What follows a price: never an account number, an address or an id.
 _CURRENCY_AFTER = re.compile(
-    r"\s?(?:₫|đ|đồng|vnđ|vnd|d(?![a-z])|k(?![a-z])|tr(?![a-z])|triệu|฿|บาท|thb|usd|\$|%|,-|\.-)",
+    r"\s?(?:₫|đ(?![^\W\d_])|đồng|vnđ|vnd|d(?![^\W\d_])|k(?![^\W\d_])|tr(?![^\W\d_])|triệu|฿|บาท|thb|usd|\$|%|"
+    r",-|\.-)",
     re.IGNORECASE)
 _CURRENCY_BEFORE = re.compile(r"(?:₫|฿|\$|thb|usd|vnd)\s?$", re.IGNORECASE)
 

@@ -34,7 +34,10 @@ class PhoneDetector(Detector):
     priority = 50
     min_digits = 8
 
-    def find(self, t: ScanText) -> Iterator[Span]:
+    def find(self, t: ScanText) -> list[Span]:
+        return t.memo("phone", lambda: list(self._find(t)))
+
+    def _find(self, t: ScanText) -> Iterator[Span]:
         for run in t.runs:
             if run.digit_count >= self.min_digits:
                 for start, end in _numbers_in(run):

@@ -32,7 +32,7 @@ from .phone import PhoneDetector
 # Marker words. Vietnamese words also match without accents, except where the bare form is
 # a common word in its own right (listed in _NO_ASCII).
 
-TH_STREET = ("ถนน", "ถ.", "ซอย", "ซ.", "หมู่ที่", "หมู่บ้าน", "หมู่", "ตำบล", "ต.", "แขวง")
+TH_STREET = ("ถนน", "ถ.", "ซอย", "ซ.", "หมู่ที่", "หมู่บ้าน", "หมู่", "ม.", "ตำบล", "ต.", "แขวง")
 TH_AREA = ("อำเภอ", "อ.", "เขต", "จังหวัด", "จ.")
 VI_STREET = ("đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "phường", "p.", "xã", "thị trấn", "khu phố", "kp.",
              "thôn", "ấp", "tổ")
@@ -135,6 +135,11 @@ _THAI = re.compile(r"[\u0e01-\u0e4f]+")
 _WORD = re.compile(rf"[{_LATIN}A-Z][{_LATIN}A-Z'\-]*|[0-9]{{1,3}}(?:/[0-9]{{1,3}})?[A-Z]?(?![0-9])")
 
 _PHONE = PhoneDetector()
+_NUMBER_THEN_WORD = re.compile(r"[0-9][a-z]?[ \t]+[^\W\d_]")
+# prefilter of the addresses without a marker word: a number, then a capitalised word or,
+# in a text typed in lower case, any word ("12 Lý Thường Kiệt", "45 nguyen trai")
+_NUMBER_THEN_NAME = re.compile(r"[0-9][A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]")
+_DIGIT = re.compile(r"[0-9]")
 FIRST_GAP = 25     # characters from the house number to its first marker
 GAP = 35           # characters between two markers
 MAX_NAME_WORDS = 5
@@ -145,38 +150,71 @@ class StreetAddressDetector(Detector):
     priority = 55  # below the ids, bank and chat ids; above phone, whose numbers an address never spans
 
     def applies(self, t: ScanText) -> bool:
-        return any(c.isdigit() for c in t.text) and _MARKER.search(t.lower) is not None
+        lower = t.lower
+        if _DIGIT.search(lower) is None:
+            return False
+        return (_MARKER.search(lower) is not None or _UNIT_HINT.search(lower) is not None
+                or _NUMBER_THEN_NAME.search(t.text) is not None
+                or (t.text == lower and _NUMBER_THEN_WORD.search(lower) is not None))
 
     def find(self, t: ScanText) -> Iterator[Span]:
         lower, text = t.lower, t.text
         lowercase_only = text == lower  # a chat typed in lower case: names are not capitalised
         taken = -1
-        phones: list[Span] | None = None
         for h in _HOUSE.finditer(lower):
             if h.start() < taken:
                 continue
-            if h.group("letter") and not text[h.start("letter")].isupper():
+            if h.group("letter") and not text[h.start("letter")].isupper() and not lowercase_only:
                 continue  # "12A" is a house, "2h" and "150k" are not
+            if h.group("letter") and lower[h.start("letter"):h.start("letter") + 1] in "kh" and lowercase_only:
+                continue
             if not h.group("label") and _NOT_HOUSE.search(lower, max(0, h.start() - 12), h.start()):
                 continue
-            end = _address_end(text, lower, h.end(), lowercase_only)
+            strong = _Strong(lower, h.start(), bool(h.group("label") or "/" in h.group("number")
+                                                    or h.group("letter")))
+            end = _address_end(text, lower, h.end(), lowercase_only, strong)
+            if end < 0:
+                end = _street_after_number(text, lower, h.end(), lowercase_only, strong)
             if end < 0:
                 continue
-            start = h.start()
-            if t.longest_run >= _PHONE.min_digits:
+            end = _with_postcode(text, _DISTRICT_DIGITS.match(text, end).end())
+            start = _unit_before(text, lower, h.start())
+            if t.longest_run >= _PHONE.min_digits and any(
+                    r.start < h.end() and start < r.end and r.digit_count >= _PHONE.min_digits for r in t.runs):
                 # "053-675-402 41/32 ซอย...": the phone number may take the head of the house
                 # number; the address starts after it, so the two never overlap
-                if phones is None:
-                    phones = list(_PHONE.find(t))
-                start = max([start] + [e for s, e in phones if s < h.end() and start < e])
+                start = max([start] + [e for s, e in _PHONE.find(t) if s < h.end() and start < e])
             if start < h.end():
                 taken = end
                 yield start, end
+        if _UNIT_HINT.search(lower):
+            yield from _unit_addresses(text, lower, lowercase_only)
+        for m in _LANE.finditer(lower):  # "hẻm 34", "ngõ 52 Thái Hà" with no house number
+            if _ADDRESS_CONTEXT.search(lower, max(0, m.start() - 30), m.start()):
+                yield m.start(), _chain(text, lower, m.end(), lowercase_only)
 
 
-def _address_end(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
-    """Where the address after a house number ending at `pos` ends, or -1."""
+class _Strong:
+    """A strong house number: a label, a slash or a letter, or a delivery word before it (looked
+    for only when asked)."""
+
+    __slots__ = ("lower", "start", "value")
+
+    def __init__(self, lower: str, start: int, fixed: bool):
+        self.lower, self.start, self.value = lower, start, True if fixed else None
+
+    def __bool__(self) -> bool:
+        if self.value is None:
+            self.value = _ADDRESS_CONTEXT.search(self.lower, max(0, self.start - 30), self.start) is not None
+        return self.value
+
+
+def _address_end(text: str, lower: str, pos: int, lowercase_only: bool, strong: bool = False) -> int:
+    """Where the address after a house number ending at `pos` ends, or -1. One street-level
+    marker is enough right after the number ("123 หมู่ 5", "99/1 ซอยสุขุมวิท 21") or after a
+    strong one (a label, a slash, a letter, a delivery word before it)."""
     markers, street, first = 0, False, True
+    adjacent = _ADJACENT_STREET.match(lower, pos) is not None
     named = _named_street(text, lower, pos, lowercase_only)
     if named > 0:
         markers, street, first, pos = 1, True, False, named
@@ -193,7 +231,7 @@ def _address_end(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
     postal = _POSTAL.match(lower, pos)
     if postal:
         return postal.end()
-    return pos if markers >= 2 else -1
+    return pos if markers >= 2 or strong or adjacent else -1
 
 
 def _next_marker(text: str, lower: str, pos: int, gap: int, lowercase_only: bool) -> tuple[int, str] | None:
@@ -275,3 +313,177 @@ def _has_name(text: str, start: int, end: int, lowercase_only: bool) -> bool:
     """A capitalised word right before a marker written after its name."""
     words = text[start:end].replace(",", " ").split()
     return bool(words) and (words[-1][0].isupper() or lowercase_only) and not words[-1][0].isdigit()
+
+
+# ---------------------------------------------------------------------------------------
+# Shorter addresses: a house number and a named street with no marker word ("12 Lý Thường
+# Kiệt", "45 nguyen trai q1", "221B Baker Street"), flats and buildings ("Flat 3, 12 Orchard
+# Road", "Căn hộ B5-29152, chung cư ...", "Tòa A2 phòng 1203", "ห้อง 45/12 คอนโด..."), lanes
+# after a delivery word ("giao vào hẻm 34"), and a UK or Singapore postcode after the town.
+
+_ADDRESS_CONTEXT = re.compile(
+    r"(?:giao|ship|gửi|gui|gởi|nhận|nhan|ở|(?<![a-z])o|tại|tai|tới|toi|đến|den|vào|vao|về|ve|địa chỉ|dia chi|đ/c|"
+    r"(?<![a-z])đc|(?<![a-z])dc|deliver|delivery|send|address|addr|located|live|lives|living|at|to|ที่อยู่|ส่ง|"
+    r"บ้าน|อยู่|ย้าย|จัดส่ง|nhà|nha)[\s:.,]{0,3}(?:[^\s]+\s){0,2}$")
+_ADJACENT_STREET = re.compile(
+    r"\s?(?:ngõ|ngo|ngách|ngach|hẻm|hem|kiệt|ซอย|ซ\.|ถนน|ถ\.|หมู่ที่|หมู่|ม\.|soi|moo|đường|duong|phố)")
+_STREET_SUFFIX = re.compile(
+    r"[ \t]+(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|boulevard|blvd\.?|drive|dr\.?|way|close|"
+    r"crescent|terrace|place|pl\.?|court|ct\.?|quay|row|highway|hwy|soi [0-9]{1,3})(?![a-z])", re.IGNORECASE)
+_STREET_WORD = re.compile(rf"[{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8'’\-]*")
+_STREET_NUMBER = re.compile(r"[ \t]+[0-9]{1,3}(?![0-9/.,:][0-9])(?![0-9a-z])")
+_NOT_STREET_WORDS = frozenset({
+    "ở", "o", "nhé", "nhe", "nha", "giao", "ship", "gọi", "goi", "sđt", "sdt", "tel", "call", "trước", "truoc",
+    "sau", "khi", "cho", "và", "va", "hoặc", "hoac", "shop", "em", "anh", "chị", "chi", "người", "nguoi", "nhận",
+    "nhan", "phone", "before", "after", "please", "and", "or", "is", "fine", "tomorrow", "today", "to", "the", "a",
+    "cái", "cai", "chiếc", "chiec", "hộp", "hop", "ly", "gói", "goi", "bộ", "bo", "đôi", "doi", "size", "màu", "mau",
+    "tháng", "thang", "ngày", "ngay", "năm", "nam", "giờ", "gio", "phút", "phut", "sản", "san", "sp", "items",
+    "item", "pcs", "pieces", "piece", "bottles", "bottle", "units", "unit", "x", "k", "left", "only", "days",
+    "day", "hours", "hour", "minutes", "months", "month", "years", "year", "ml", "kg", "gb", "cm", "inch", "mm",
+    "chai", "hũ", "tuýp", "cuốn", "quyển", "con", "cây", "đơn", "don", "lần", "lan", "người", "món", "mon",
+    "pack", "packs", "set", "sets", "boxes", "box", "pairs", "pair", "of", "in", "on", "at", "for", "with", "by",
+    "từ", "tu", "đến", "den", "tới", "toi", "lúc", "luc", "là", "la", "của", "cua", "thì", "thi", "mã", "ma",
+    "tầng", "tang", "phòng", "phong", "số", "so", "năm", "sao", "star", "stars", "percent", "off", "sale",
+    "inches", "gram", "grams", "g", "l", "lít", "lit", "mét", "met", "m", "km", "w", "v", "mah", "hz", "fps",
+    "bản", "ban", "model", "version", "mẫu", "mau", "loại", "loai", "kiểu", "kieu", "khung", "bánh", "banh",
+    "áo", "ao", "quần", "quan", "giày", "giay", "dép", "dep", "túi", "tui", "nón", "non", "mũ", "mu", "điện",
+    "iphone", "samsung", "galaxy", "pro", "max", "plus", "ultra", "mini", "lite", "new", "hot",
+    "rất", "rat", "đẹp", "dep", "tốt", "tot", "còn", "con", "hết", "het", "có", "co", "không", "khong", "ko",
+    "phường", "phuong", "quận", "quan", "huyện", "huyen", "xã", "xa", "tỉnh", "tinh", "tp", "thành", "thanh",
+    "q", "p", "d",
+})
+_AREA_AFTER = re.compile(
+    r"[ \t]*,?[ \t]*(?:(?:q|p|quận|quan|phường|phuong|district|ward|d)\.?[ \t]?[0-9]{1,2}(?![0-9])"
+    r"|(?:tp|hn|hcm|tphcm|sg|hà nội|ha noi|sài gòn|sai gon)(?![a-z])"
+    r"|(?:[A-Z][a-z]+[ \t]){0,2}?(?:[A-Z]{1,2}[0-9][A-Z0-9]?[ \t]?[0-9][A-Z]{2})(?![A-Za-z0-9]))",
+    re.IGNORECASE)
+_STREET_HEADS = re.compile(_trie_pattern(tuple(
+    w for w in __import__("streams.detectors.name_lists", fromlist=["VI_FAMILY"]).VI_FAMILY) + tuple(
+    _ascii(w) for w in __import__("streams.detectors.name_lists", fromlist=["VI_FAMILY"]).VI_FAMILY) + (
+    "cách mạng", "cach mang", "điện biên", "dien bien", "hai bà", "hai ba", "bạch đằng", "bach dang", "xuân thủy",
+    "xuan thuy", "kim mã", "kim ma", "tô hiến", "to hien", "hàng", "hang", "thái hà", "thai ha", "láng", "lang",
+    "sukhumvit", "silom", "ratchada", "phahon", "rama", "charoen", "orchard", "nathan", "baker", "oxford",
+    "high", "king's", "kings", "queen's", "church", "main", "market", "station", "park", "victoria")))
+_UK_POSTCODE = re.compile(r"[ \t]*,?[ \t]*(?:[A-Z][a-z]+[ \t]){0,2}?(?:[A-Z]{1,2}[0-9][A-Z0-9]?[ \t]?[0-9][A-Z]{2}"
+                          r"|[1-9][0-9]{4,5})(?![A-Za-z0-9])")
+
+
+def _street_after_number(text: str, lower: str, pos: int, lowercase_only: bool, strong: bool) -> int:
+    """"12 Lý Thường Kiệt", "221B Baker Street", "45 nguyen trai q1", "112 Cách Mạng Tháng 8":
+    name words right after the house number, then a street word, a district after them, or a
+    strong house number with a street-like name (a family name or a known street opens it)."""
+    if text[pos:pos + 1] not in (" ", "\t"):
+        return -1
+    i, end, words = pos, -1, 0
+    lower_ok = lowercase_only or text.isascii() and strong
+    while words < MAX_NAME_WORDS:
+        sp = _ONE_OR_TWO_SPACES.match(text, i)
+        if not sp:
+            break
+        w = _STREET_WORD.match(text, sp.end())
+        if not w:
+            break
+        word = w.group()
+        lw = lower[w.start():w.end()]
+        if lw in _NOT_STREET_WORDS or (not word[0].isupper() and not lower_ok):
+            break
+        if _MARKER.match(lower, w.start()) and _level(_MARKER.match(lower, w.start())) != "place" or \
+                _AFTER.match(lower, w.start()):
+            break
+        end, i, words = w.end(), w.end(), words + 1
+    if words == 0:
+        return -1
+    num = _STREET_NUMBER.match(text, end)
+    if num:
+        end = num.end()  # "Cách Mạng Tháng 8", "Soi Sukhumvit 13"
+    suffix = _STREET_SUFFIX.match(text, end)
+    if suffix:
+        end = suffix.end()
+    area = _AREA_AFTER.match(text, end)
+    street_like = _STREET_HEADS.match(lower, pos + 1) is not None
+    if not (suffix or (area and (words >= 2 or strong)) or (street_like and (strong or words >= 2))):
+        return -1
+    if suffix is None and words == 1 and not (strong and (area or street_like)):
+        return -1
+    chained = _chain(text, lower, end, lowercase_only)
+    if chained > end:
+        return chained
+    return area.end() if area else end
+
+
+def _chain(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
+    """The end of the markers and names that follow `pos` ("..., Phường 7, Quận 3"), or `pos`."""
+    while True:
+        step = _next_marker(text, lower, pos, GAP, lowercase_only)
+        if step is None:
+            return pos
+        pos = step[0]
+
+
+def _with_postcode(text: str, end: int) -> int:
+    """A postcode after the town closes the address: "..., London NW1 6XE", "Penang 10200"."""
+    m = _UK_POSTCODE.match(text, end)
+    return m.end() if m else end
+
+
+_UNIT_WORDS = (r"flat|apt\.?|apartment|unit|room|rm\.?|suite|ste\.?|floor|fl\.?|tower|block|blk|building|bldg|"
+               r"phòng|tòa nhà|tòa|toà|toa|căn hộ|can ho|căn|tầng|lầu|lau|block|ห้อง|ชั้น|อาคาร|ตึก")
+_UNIT = re.compile(rf"(?<![{_LATIN}])(?:{_UNIT_WORDS})[ \t]?(?:số[ \t])?(?P<code>[a-z]{{0,2}}[0-9]{{1,5}}(?:[\-/.][a-z0-9]{{1,6}})?[a-z]?)"
+                   r"(?![0-9a-z])")
+_BUILDING = re.compile(rf"(?<![{_LATIN}])(?:chung cư|chung cu|cc|khu đô thị|kđt|kdt|tower|residence|condo|คอนโด|"
+                       r"หมู่บ้าน|อาคาร)")
+_UNIT_HINT = re.compile(rf"(?:{_UNIT_WORDS}|chung cư|chung cu|คอนโด)")
+_UNIT_GAP = re.compile(r"[ \t]*,?[ \t]*")
+_LANE = re.compile(r"(?<![a-z\u00c0-\u1ef9])(?:hẻm|hem|ngõ|kiệt|ngách|soi|ซอย)[ \t]?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9])")
+
+
+_UNIT_BEFORE = re.compile(
+    rf"(?:{_UNIT_WORDS})[ \t]?[a-z]{{0,2}}[0-9]{{1,5}}(?:[\-/.][a-z0-9]{{1,6}})?[a-z]?[ \t]*,?[ \t]*$")
+_ONE_OR_TWO_SPACES = re.compile(r"[ \t]{1,2}")
+_DISTRICT_DIGITS = re.compile(r"(?<=[qQpP])[0-9]{1,2}(?![0-9])|")  # "... Q1": the district's number
+
+
+def _unit_before(text: str, lower: str, start: int) -> int:
+    """"Flat 3, 12 Orchard Road": a flat or room right before the house number joins it."""
+    if not start or not lower[start - 1] in " ,\t" or not _UNIT_HINT.search(lower, max(0, start - 30), start):
+        return start
+    m = _UNIT_BEFORE.search(lower, max(0, start - 30), start)
+    return m.start() if m else start
+
+
+def _unit_addresses(text: str, lower: str, lowercase_only: bool) -> Iterator[Span]:
+    """Flats, rooms and buildings: a unit word with its number, then at least one more unit,
+    a building's name, a house number or an address marker ("Tòa A2 phòng 1203", "Căn hộ
+    B5-29152, chung cư Đại lộ Bình Dương, Phường Hiệp Thành", "ห้อง 1413 ชั้น 4 คอนโดแอสปาย")."""
+    taken = -1
+    for m in _UNIT.finditer(lower):
+        if m.start() < taken:
+            continue
+        pos, parts = m.end(), 1
+        while True:
+            gap = _UNIT_GAP.match(lower, pos).end()
+            more = _UNIT.match(lower, gap)
+            if more:
+                pos, parts = more.end(), parts + 1
+                continue
+            building = _BUILDING.match(lower, gap)
+            if building:
+                name = _name_end(text, lower, building.end(), lowercase_only)
+                th = _THAI.match(text, building.end())
+                pos = name if name > 0 else (th.end() if th else building.end())
+                if th and text[pos:pos + 1] == " " and _THAI.match(text, pos + 1) and not _MARKER.match(lower, pos + 1):
+                    pos = _THAI.match(text, pos + 1).end()  # "คอนโดไอดีโอ โมบิ"
+                parts += 1
+                continue
+            named = _name_end(text, lower, gap, False) if gap < len(text) and text[gap].isupper() else -1
+            if named > 0 and parts == 1 and _UNIT.match(lower, _UNIT_GAP.match(lower, named).end()):
+                pos = named  # "Room 1416, Times City, Tower B5"
+                continue
+            break
+        house = _HOUSE.match(lower, _UNIT_GAP.match(lower, pos).end())
+        marker = _next_marker(text, lower, pos, GAP, lowercase_only)
+        if parts < 2 and not house and not marker:
+            continue
+        end = _chain(text, lower, pos, lowercase_only)
+        taken = end
+        yield m.start(), _with_postcode(text, end)

@@ -107,7 +107,7 @@ def test_when_a_phone_number_follows_an_address_then_both_are_found(text, addres
 
 def test_when_a_phone_number_runs_into_the_house_number_then_neither_is_lost():
     text = "ศิริพร 053-675-402 41/32 ซอยสุขุมวิท 39 แขวงลาดยาว เขตจตุจักร กรุงเทพฯ 20110"
-    findings = scan(text)
+    findings = [f for f in scan(text) if f.kind != "NAME"]  # ศิริพร, the recipient, is a NAME
     assert [f.kind for f in findings] == ["PHONE", "ADDRESS"]
     assert text[findings[1].end - 5:findings[1].end] == "20110"
     assert findings[0].end <= findings[1].start
