@@ -51,6 +51,12 @@ def change_record(args) -> tuple[str, dict]:
         raise ConfigError(f"{args.purpose} takes no --scope")
     if scopes and scope not in scopes:
         raise ConfigError(f"unknown {scope_name} {scope!r} for {args.purpose}; one of: {', '.join(sorted(scopes))}")
+    if not (args.proof or "").strip():  # a change nobody can trace back is not a consent record
+        raise ConfigError("--proof must name the proof (app consent record id, support ticket id); it is empty")
+    subject_marketplace = args.subject.split(":", 1)[0] if ":" in args.subject else None
+    if scope_name == "marketplace" and subject_marketplace in scopes and scope != subject_marketplace:
+        raise ConfigError(f"--scope {scope} does not match the subject's marketplace ({subject_marketplace}): "
+                          "a shop's connection is for its own marketplace")
     subject_type = _subject_type(args.subject, args.subject_type)
     if subject_type == "BUYER" and not args.subject.startswith("ps_"):
         raise ConfigError("a buyer is named only by its keyed pseudonym (ps_...), never by a marketplace id")

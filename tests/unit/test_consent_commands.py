@@ -10,9 +10,9 @@ from pipeline_core.consent_commands import change_record
 from pipeline_core.errors import ConfigError
 
 
-def args(subject, purpose, scope=None, action="grant", subject_type=None):
+def args(subject, purpose, scope=None, action="grant", subject_type=None, proof="TICKET-9"):
     return Namespace(subject=subject, purpose=purpose, scope=scope, action=action, subject_type=subject_type,
-                     source="support", proof="TICKET-9", legal_basis="consent", at="2026-11-29T08:00:00Z")
+                     source="support", proof=proof, legal_basis="consent", at="2026-11-29T08:00:00Z")
 
 
 @pytest.mark.parametrize("given, key, status, subject_type", [
@@ -35,6 +35,10 @@ def test_when_a_change_is_given_then_the_record_is_keyed_by_subject_purpose_and_
     (args("shopee:42", "marketing", "x"), "takes no --scope"),
     (args("buyer-123", "marketing", subject_type="buyer"), "keyed pseudonym"),
     (args("someone@example.vn", "marketing"), "cannot tell what kind of subject"),
+    (args("shopee:42", "connection", proof=""), "--proof must name the proof"),
+    (args("shopee:42", "marketing", action="withdraw", proof="  "), "--proof must name the proof"),
+    (args("shopee:42", "connection", "lazada"), "does not match the subject's marketplace"),
+    (args("tiktok_shop:9", "connection", "shopee", action="withdraw"), "does not match the subject's marketplace"),
 ])
 def test_when_a_change_is_wrong_then_it_is_refused_without_repeating_the_subject(given, message):
     with pytest.raises(ConfigError, match=message) as caught:
