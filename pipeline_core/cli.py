@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="configuration (environment variables):\n" + settings_help,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="libraries' log lines (kafka, faust, ...) on the console too, not only in "
+                             "DATA_DIR/logs/libraries.log")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("run", help="the main job: the whole pipeline on this machine for a while, then a summary",
@@ -240,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        configure_logs(settings.log_level)
+        configure_logs(settings.log_level, verbose=args.verbose,
+                       library_log=settings.data_dir / "logs" / "libraries.log")
         return args.func(args, settings)
     except PipelineError as exc:
         _say(f"powersell-pipeline: error: {exc}")
