@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from pipeline_core.errors import ConfigError
+from pipeline_core.errors import BrokerError, ConfigError
 from pipeline_core.settings import Settings
 from streams.access import AccessError, KafkaAuditLog, ReasonRequired, audit_refusal, check_reason, decrypt_field
 from pipeline_core.keystore import KEYSTORE_ENV, KeyDestroyed, LocalKeyStore, keystore_dir, open_keystore
@@ -102,8 +102,21 @@ def _given_ciphertext(text: str) -> bytes:
                           "with or without 'base64:')") from None
 
 
+def _broker_down(settings: Settings) -> str | None:
+    """One line when the broker does not answer within seconds (every decryption is audited
+    there first, so nothing can be done without it); None when it answers."""
+    from pipeline_core.kafka_broker import broker_answers
+    from pipeline_core.security import kafka_client_config
+    if broker_answers(settings.bootstrap_servers, timeout=3, client_config=kafka_client_config(settings)):
+        return None
+    return (f"Kafka at {settings.bootstrap_servers} does not answer; decrypt audits every use there first "
+            "(start it: `powersell-pipeline kafka up`)")
+
+
 def _audit_refused(settings: Settings, actor: str, args) -> None:
     """A refused attempt is audited too; without a broker it is refused all the same."""
+    if _broker_down(settings):
+        return
     try:
         refused = KafkaAuditLog(settings)
     except Exception:  # the client's text could name the servers only; the refusal stands
@@ -121,6 +134,9 @@ def cmd_decrypt(args, settings: Settings) -> int:
     except ReasonRequired:
         _audit_refused(settings, actor, args)
         raise
+    down = _broker_down(settings)
+    if down:
+        raise BrokerError(down)
     store = open_keystore(settings, create=False)
     if args.ciphertext is not None:
         label = "given-ciphertext" if args.field == "all" else f"given-ciphertext/{args.field}"

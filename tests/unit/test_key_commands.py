@@ -146,6 +146,7 @@ class ClosableMemoryAuditLog(MemoryAuditLog):
 def audit(monkeypatch) -> MemoryAuditLog:
     log = ClosableMemoryAuditLog()
     monkeypatch.setattr(key_commands, "KafkaAuditLog", lambda settings: log)
+    monkeypatch.setattr(key_commands, "_broker_down", lambda settings: None)
     return log
 
 
@@ -203,3 +204,20 @@ def test_when_help_is_asked_then_it_says_every_use_is_audited(capsys):
     with pytest.raises(SystemExit):
         _parser().parse_args(["decrypt", "--help"])
     assert "EVERY USE IS AUDITED" in capsys.readouterr().out
+
+
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_when_the_broker_is_down_then_decrypt_answers_with_one_line_and_no_library_logs(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("POWERSELL_KEYSTORE_DIR", raising=False)
+    monkeypatch.setenv("POWERSELL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POWERSELL_KAFKA_PORT", str(_closed_port()))
+    open_keystore(Settings.from_env())
+    assert _main_with_our_commands(monkeypatch, ["decrypt", SUBJECTS[0], "--reason", REASON]) == 2
+    captured = capsys.readouterr()
+    assert "does not answer" in captured.err and captured.err.count("\n") == 1 and captured.out == ""
