@@ -47,6 +47,8 @@ class ContactPhoneDetector(Detector):
                 continue  # "12345678.5", "2026 11 29 1234": not a phone's grouping
             if all(run.after_dot(i) and sizes[i] == 3 for i in range(1, len(sizes))) and run.digits[0][0] != "0":
                 continue  # "12.500.000": thousands
+            if sizes in ((4, 2, 2), (2, 2, 4)) and not run.plus:
+                continue  # "2026 11 29": a date
             if looks_like_money(t, run.start, run.end):
                 continue
             if nearest(t, run.start, _CONTEXTS) == "phone":

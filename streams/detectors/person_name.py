@@ -436,9 +436,9 @@ class _NameScan:
                 end = [m.end() for m in _WORD.finditer(self.text, start, end)][last]
         if self._place_before(start) or self._not_a_name(start, end, exact=False) or _place_after(text, end):
             return None
-        second_start = _SPACES.match(text, start + len(words[0])).end()
-        if self._not_a_name(second_start, end, exact=False):
-            return None  # "Duong Kim Ma" (đường Kim Mã), "Pho Ba Trieu"
+        for w in list(_WORD.finditer(text, start, end))[1:]:
+            if self._not_a_name(w.start(), end, exact=False) or (self.ascii and w.group().lower() in _ASCII_MARKERS):
+                return None  # "Duong Kim Ma" (đường Kim Mã), "Vu Duong Kim Ma", "Pho Ba Trieu"
         return start, end
 
     def after_trigger(self, trigger: str, end: int) -> Span | None:
@@ -642,6 +642,7 @@ class _NameScan:
         return start, end
 
 
+_ASCII_MARKERS = frozenset({"duong", "pho", "quan", "phuong", "hem", "ngo"})  # đường, phố, quận, ... typed bare
 _LATIN_NEXT_KINDS = frozenset({"hon", "family", "trigger", "en_title"})
 _TWO_CAPITALS = re.compile(r"[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][^\W\d_]*[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]")
 _CAPITALISED_BEFORE = re.compile(rf"[A-Z\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff][{_LATIN}]*[ \t]$")

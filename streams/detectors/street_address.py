@@ -349,7 +349,7 @@ _NOT_STREET_WORDS = frozenset({
     "áo", "ao", "quần", "quan", "giày", "giay", "dép", "dep", "túi", "tui", "nón", "non", "mũ", "mu", "điện",
     "iphone", "samsung", "galaxy", "pro", "max", "plus", "ultra", "mini", "lite", "new", "hot",
     "rất", "rat", "đẹp", "dep", "tốt", "tot", "còn", "con", "hết", "het", "có", "co", "không", "khong", "ko",
-    "phường", "phuong", "quận", "quan", "huyện", "huyen", "xã", "xa", "tỉnh", "tinh", "tp", "thành", "thanh",
+    "phường", "phuong", "quận", "quan", "huyện", "huyen", "xã", "xa", "tỉnh", "tinh", "tp",
     "q", "p", "d",
 })
 _AREA_AFTER = re.compile(
@@ -364,7 +364,7 @@ _STREET_HEADS = re.compile(_trie_pattern(tuple(
     "xuan thuy", "kim mã", "kim ma", "tô hiến", "to hien", "hàng", "hang", "thái hà", "thai ha", "láng", "lang",
     "sukhumvit", "silom", "ratchada", "phahon", "rama", "charoen", "orchard", "nathan", "baker", "oxford",
     "high", "king's", "kings", "queen's", "church", "main", "market", "station", "park", "victoria")))
-_UK_POSTCODE = re.compile(r"[ \t]*,?[ \t]*(?:[A-Z][a-z]+[ \t]){0,2}?(?:[A-Z]{1,2}[0-9][A-Z0-9]?[ \t]?[0-9][A-Z]{2}"
+_UK_POSTCODE = re.compile(r"[ \t]*,?[ \t]*(?:[A-Za-z][a-z]+[ \t]){0,2}?(?:[A-Z]{1,2}[0-9][A-Z0-9]?[ \t]?[0-9][A-Z]{2}"
                           r"|[1-9][0-9]{4,5})(?![A-Za-z0-9])")
 
 

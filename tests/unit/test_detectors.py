@@ -545,3 +545,59 @@ def test_when_a_detector_fails_then_the_error_names_it_and_holds_no_text(monkeyp
     assert "BROKEN" in str(caught.value) and "ValueError" in str(caught.value)
     assert "0912345678" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+# ---------------------------------------------------------------------------------------- issue 12
+
+ISSUE_12_LINES = {
+    "Giao cho anh Nguyễn Văn An ở 12 Lý Thường Kiệt, Hoàn Kiếm nhé":
+        "Giao cho anh [NAME] ở [ADDRESS], Hoàn Kiếm nhé",
+    "giao cho chi lan o 45 nguyen trai q1 nhe shop": "giao cho chi [NAME] o [ADDRESS] nhe shop",
+    "ส่งให้คุณสมชาย ใจดี บ้านเลขที่ 99/1 ถนนสุขุมวิท": "ส่งให้คุณ[NAME] [ADDRESS]",
+    "Please deliver to Mr John Smith, 221B Baker Street": "Please deliver to Mr [NAME], [ADDRESS]",
+    "ship to 221B Baker Street, London NW1 6XE": "ship to [ADDRESS]",
+    "Recipient: Jane Doe": "Recipient: [NAME]",
+    "liên hệ fb.com/nguyen.van.an hoặc @nguyenvanan": "liên hệ [URL] hoặc [HANDLE]",
+    "gọi (028) 1753 8326 trước khi giao": "gọi [PHONE] trước khi giao",
+    "tracking VN123456789VN": "tracking [TRACKING_NUMBER]",
+    "Giao tới Căn hộ B5-29152, chung cư Đại lộ Bình Dương, Phường Hiệp Thành, Thành phố Thủ Dầu Một, Bình Dương":
+        "Giao tới [ADDRESS]",
+}
+
+
+@pytest.mark.parametrize("text, redacted", ISSUE_12_LINES.items())
+def test_when_an_issue_12_line_is_redacted_then_its_personal_parts_go(text, redacted):
+    assert redact_text(text)[0] == redacted
+
+
+def test_when_the_issue_12_lines_go_through_the_redact_command_then_each_comes_out_redacted(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "redact"], input="\n".join(ISSUE_12_LINES) + "\n",
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:-1] == list(ISSUE_12_LINES.values())
+
+
+@pytest.mark.parametrize("text, value", [
+    ("gọi (028) 1753 8326 trước khi giao", "(028) 1753 8326"),
+    ("sđt: 0281 753 8326", "0281 753 8326"),
+    ("Hotline 1900 6035", "1900 6035"),
+    ("call 1753 8326 before delivery", "1753 8326"),
+    ("โทร 02-753-8326 ก่อนส่ง", "02-753-8326"),
+])
+def test_when_phone_shaped_digits_follow_a_contact_word_then_they_are_a_phone(text, value):
+    assert_hit(text, "PHONE", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("gọi shop đơn 240612345678", "240612345678"),
+    ("gọi lại giá 12.500.000đ", "12.500.000đ"),
+    ("liên hệ, mã vạch 8934588012228", "8934588012228"),
+    ("call 2026 11 29", "2026 11 29"),
+])
+def test_when_digits_after_a_contact_word_are_something_else_then_they_are_no_phone(text, value):
+    assert ("PHONE", value) not in found(text)

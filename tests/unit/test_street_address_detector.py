@@ -128,3 +128,49 @@ def test_when_a_text_has_no_marker_then_the_detector_does_not_run():
     assert not detector.applies(ScanText("Áo thun size 42, giá 150k"))
     assert detector.applies(ScanText("12 Main Street, District 1"))
     assert detector.placeholder == "[ADDRESS]"
+
+
+@pytest.mark.parametrize("text, address", [
+    # issue 12: a house number and a street with no marker word, with or without accents
+    ("Giao cho anh Nguyễn Văn An ở 12 Lý Thường Kiệt, Hoàn Kiếm nhé", "12 Lý Thường Kiệt"),
+    ("giao cho chi lan o 45 nguyen trai q1 nhe shop", "45 nguyen trai q1"),
+    ("Giao tới 474/75 Tô Hiến Thành - người nhận chị Trinh", "474/75 Tô Hiến Thành"),
+    ("giao 45/7 Nguyễn Trãi giúp em", "45/7 Nguyễn Trãi"),
+    ("nhà em số 8 ngõ 52 nhé", "số 8 ngõ 52"),
+    ("giao vào hẻm 34 nhé", "hẻm 34"),
+    ("ส่ง 99/1 ซอยสุขุมวิท 21 นะคะ", "99/1 ซอยสุขุมวิท 21"),
+    ("ที่อยู่ 123 หมู่ 5 ค่ะ", "123 หมู่ 5"),
+    ("ส่งให้คุณสมชาย ใจดี บ้านเลขที่ 99/1 ถนนสุขุมวิท", "บ้านเลขที่ 99/1 ถนนสุขุมวิท"),
+    # English, flats, UK postcodes
+    ("Please deliver to Mr John Smith, 221B Baker Street", "221B Baker Street"),
+    ("ship to 221B Baker Street, London NW1 6XE", "221B Baker Street, London NW1 6XE"),
+    ("my address is 7 baker street, penang 10200", "7 baker street, penang 10200"),
+    ("Send to Flat 3, 12 Orchard Road please", "Flat 3, 12 Orchard Road"),
+    # apartments and buildings
+    ("Giao tới Căn hộ B5-29152, chung cư Đại lộ Bình Dương, Phường Hiệp Thành, Thành phố Thủ Dầu Một, Bình Dương",
+     "Căn hộ B5-29152, chung cư Đại lộ Bình Dương, Phường Hiệp Thành, Thành phố Thủ Dầu Một, Bình Dương"),
+    ("giao Tòa A2 phòng 1203 nhé", "Tòa A2 phòng 1203"),
+    ("Room 1416, Tower B5, Times City, Ba Dinh, Hanoi. Call me", "Room 1416, Tower B5"),
+    ("ส่งที่ ห้อง 1413 ชั้น 4 คอนโดแอสปาย ต.หาดใหญ่ อ.หาดใหญ่", "ห้อง 1413 ชั้น 4 คอนโดแอสปาย ต.หาดใหญ่ อ.หาดใหญ่"),
+])
+def test_when_a_short_address_is_written_then_its_house_and_street_are_found(text, address):
+    found_ = addresses(text)
+    assert any(address in a for a in found_), scan(text)
+
+
+@pytest.mark.parametrize("text", [
+    "đường Lê Lợi rất đẹp",
+    "Alo shop Đường Hoàng Quốc Việt đang sửa, shipper đi đường khác nhé",
+    "shop ở đường xuân thủy phải không ạ",
+    "ร้านอยู่ถนนรัชดาภิเษกใช่ไหมคะ",
+    "The shop on Baker Street is closed today",
+    "Giao 2 Hộp Bánh Kinh Đô nhé",
+    "Mua 3 Áo Thun size L",
+    "Only 5 left in stock, Johnnie Walker gift set",
+    "Phòng khách rộng 20 m2",
+    "Hàng về ngày 08/04, 317 chiếc Logitech MX Master 3S",
+    "Size 37 38 39 40 41 42 43 44",
+    "Giá 150.000đ, 2 màu Đen Trắng",
+])
+def test_when_a_street_has_no_house_number_or_a_number_is_no_house_then_no_address_is_found(text):
+    assert addresses(text) == [], scan(text)
