@@ -114,7 +114,9 @@ def tail(args, settings: Settings) -> int:
         _say(f"note: {t.name} is RESTRICTED: its records hold personal data. Do not copy them elsewhere.")
     registry = default_registry()
     count = 0
-    for key, value, rec in read_topic(settings, t.name, max_records=args.max, idle_timeout=args.idle_timeout):
+    idle = float("inf") if args.follow else args.idle_timeout  # follow: until Ctrl-C
+    for key, value, rec in read_topic(settings, t.name, max_records=args.max, idle_timeout=idle,
+                                      stop_at_end=not args.follow):
         line = {"topic": t.name, "partition": rec.partition, "offset": rec.offset,
                 "key": key.decode("utf-8", "replace") if key is not None else None}
         if value is None:
@@ -203,11 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Read a topic from the beginning, decode each record with the schema named by "
                                      "its fingerprint and print one JSON line per record (timestamps ISO 8601, "
                                      "decimals as strings, bytes as base64). A record that cannot be decoded is "
-                                     "printed with its error reason. Stops after --max records or when no record "
-                                     "arrived for --idle-timeout seconds.")
+                                     "printed with its error reason. Stops once it has read every record that was "
+                                     "there when it started (or after --max records); with --follow it keeps "
+                                     "printing new records until Ctrl-C.")
     tl.add_argument("name", help="topic name, e.g. redacted.orders (see `topics list`)")
     tl.add_argument("--max", type=int, default=None, help="stop after this many records")
-    tl.add_argument("--idle-timeout", type=float, default=5.0, help="stop after this many idle seconds (default 5)")
+    tl.add_argument("--follow", action="store_true", help="keep printing new records until Ctrl-C")
+    tl.add_argument("--idle-timeout", type=float, default=5.0,
+                    help="without --follow, also stop after this many seconds without a record (default 5)")
     p.set_defaults(func=cmd_topics)
 
     from connectors.commands import add_commands as add_connector_commands

@@ -105,9 +105,11 @@ class AvroPublisher:
 
 
 def read_topic(settings: Settings, topic_name: str, *, max_records: int | None = None,
-               idle_timeout: float = 5.0, group_id: str | None = None) -> Iterator[tuple[bytes | None, bytes, object]]:
+               idle_timeout: float = 5.0, group_id: str | None = None,
+               stop_at_end: bool = False) -> Iterator[tuple[bytes | None, bytes, object]]:
     """Yield (key, value, ConsumerRecord) from the beginning of a topic until max_records or idle_timeout
-    seconds pass without a new record. Without group_id nothing is committed."""
+    seconds pass without a new record, or (stop_at_end, no group) once every partition is read up to its
+    end offset at the start: a busy topic then still ends. Without group_id nothing is committed."""
     t = topic(topic_name)
     consumer = KafkaConsumer(**kafka_client_config(settings, group_id=group_id, auto_offset_reset="earliest",
                                                    enable_auto_commit=group_id is not None, client_id="powersell-reader"))
@@ -120,9 +122,12 @@ def read_topic(settings: Settings, topic_name: str, *, max_records: int | None =
             consumer.seek_to_beginning()
         else:
             consumer.subscribe([t.name])
+        ends = consumer.end_offsets(list(consumer.assignment())) if stop_at_end and group_id is None else None
         seen = 0
         deadline = time.monotonic() + idle_timeout
         while time.monotonic() < deadline:
+            if ends is not None and all(consumer.position(tp) >= end for tp, end in ends.items()):
+                return
             batch = consumer.poll(timeout_ms=500)
             for records in batch.values():
                 for rec in records:
