@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 import time
 import urllib.request
+from typing import Mapping
+from urllib.parse import urlsplit
 
 from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
@@ -16,7 +19,8 @@ from pipeline_core.settings import Settings
 
 from . import MARKETPLACES
 from .assembly import build_connector
-from .config import SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, app_credentials, marketplace_config, sync_config
+from .config import (SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, app_credentials, default_auth_url, marketplace_config,
+                     sync_config)
 from .metrics import ConnectorMetrics
 from .onboarding import authorise
 from .runner import ConnectorService, SyncReport
@@ -51,13 +55,40 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
     return cls(sim_config, app.app_key, app.app_secret)
 
 
-def serve_simulator(sim, host: str = "127.0.0.1", port: int = 0, fixed_ports: bool = False):
-    """Serve a simulator and its other hosts (TikTok's authorisation host) from threads; with
-    fixed_ports, on the well-known ports `simulate` uses (auth: SIMULATOR_AUTH_PORTS)."""
+def serve_simulator(sim, host: str = "127.0.0.1", port: int = 0, fixed_ports: bool = False,
+                    auth_port: int | None = None):
+    """Serve a simulator and its other hosts (TikTok's authorisation host) from threads; the
+    authorisation host on auth_port, or with fixed_ports on SIMULATOR_AUTH_PORTS, else any free port."""
     from .simulators.base import start_in_thread
 
-    ports = {"auth": SIMULATOR_AUTH_PORTS[sim.name]} if fixed_ports and sim.name in SIMULATOR_AUTH_PORTS else None
+    if auth_port is None and fixed_ports:
+        auth_port = SIMULATOR_AUTH_PORTS.get(sim.name)
+    ports = {"auth": auth_port} if auth_port is not None and sim.name in SIMULATOR_AUTH_PORTS else None
     return start_in_thread(sim, host=host, port=port, host_ports=ports)
+
+
+def simulator_ports(names, env: Mapping[str, str], port_base: int | None = None) -> dict[str, tuple[int, int | None]]:
+    """(API port, authorisation-host port or None) per simulator. With port_base: consecutive
+    ports from it in MARKETPLACES order, TikTok's auth host right after its API (API + 1, where
+    connectors look for it). Else the port of each connector's own setting
+    (POWERSELL_<NAME>_BASE_URL / _AUTH_URL), so `simulate` and `connect` agree; else 8701-8704."""
+    ports: dict[str, tuple[int, int | None]] = {}
+    next_port = port_base
+    for name in MARKETPLACES:
+        has_auth = name in SIMULATOR_AUTH_PORTS
+        if next_port is not None:
+            api, auth = next_port, (next_port + 1 if has_auth else None)
+            next_port += 2 if has_auth else 1
+        else:
+            prefix = f"POWERSELL_{name.upper()}_"
+            base_url = env.get(prefix + "BASE_URL") or f"http://127.0.0.1:{SIMULATOR_PORTS[name]}"
+            api = urlsplit(base_url).port or SIMULATOR_PORTS[name]
+            auth_url = env.get(prefix + "AUTH_URL") or (
+                default_auth_url(name, base_url, prefix + "BASE_URL" in env) if has_auth else None)
+            auth = (urlsplit(auth_url).port if auth_url else None) if has_auth else None
+        if name in names:
+            ports[name] = (api, auth)
+    return ports
 
 
 def simulator_env(name: str, running) -> dict[str, str]:
@@ -70,16 +101,19 @@ def simulator_env(name: str, running) -> dict[str, str]:
 
 def cmd_simulate(args, settings: Settings) -> int:
     running = []
+    ports = simulator_ports(_names(args.marketplace), os.environ, args.port_base)
     try:
-        for name in _names(args.marketplace):
+        for name, (port, auth_port) in ports.items():
             webhook = f"{args.webhook_base.rstrip('/')}/webhooks/{name}" if args.webhook_base else None
             sim = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=args.tick_interval,
                                 webhook_url=webhook)
-            server = serve_simulator(sim, host=settings.bind_host, port=SIMULATOR_PORTS[name], fixed_ports=True)
+            server = serve_simulator(sim, host=settings.bind_host, port=port, auth_port=auth_port)
             running.append(server)
             print(f"{name:<12} simulator at {server.url}  (ground truth: {server.url}/_sim/ground_truth)", flush=True)
             for host_name, other in server.hosts.items():
                 print(f"{'':<12} {host_name} host at {other.url}", flush=True)
+            if args.port_base is not None:  # what `connect` needs to find it
+                _say(" ".join(f"{k}={v}" for k, v in simulator_env(name, server).items()))
         _say("simulators running; Ctrl-C stops them")
         while True:
             time.sleep(3600)
@@ -179,11 +213,16 @@ def add_commands(sub) -> None:
     choices = [*MARKETPLACES, "all"]
     p = sub.add_parser("simulate", help="run local marketplace simulators (Shopee, Lazada, TikTok Shop)",
                        description="Serve strict local simulators of the marketplaces' open APIs on 127.0.0.1 "
-                                   f"(ports {', '.join(f'{n} {p}' for n, p in SIMULATOR_PORTS.items())}): signed "
+                                   f"(default ports {', '.join(f'{n} {p}' for n, p in SIMULATOR_PORTS.items())}; "
+                                   "see --port-base): signed "
                                    "requests, token lifecycle, rate limits, pagination caps, seeded Vietnamese and "
                                    "Thai data that keeps changing, push notifications and injectable faults.")
     p.add_argument("marketplace", nargs="?", default="all", choices=choices, help="which simulator (default all)")
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")
+    p.add_argument("--port-base", type=int, default=None,
+                   help="serve on consecutive ports from this one (Shopee, Lazada, TikTok Shop, its auth host) "
+                        "and print the settings `connect` needs; default: the ports of POWERSELL_<NAME>_BASE_URL "
+                        "and _AUTH_URL, else 8701-8704")
     p.add_argument("--shops", type=int, default=4, help="shops per marketplace (default 4)")
     p.add_argument("--tick-interval", type=float, default=5.0,
                    help="seconds between data changes (new orders, status and price updates; default 5)")
