@@ -28,6 +28,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from .base import BadPayload, ConnectorError, MappingError, MarketplaceApi, PushKind, PushNotice
+from .config import check_credentials
 from .onboarding import connection_consent
 from .runner import ShopSyncer, SyncReport
 
@@ -69,6 +70,9 @@ def headers_readable(headers) -> bool:
 class WebhookReceiver:
     def __init__(self, syncers: dict[str, ShopSyncer], callback_base_url: str, *,
                  read_timeout: float = READ_TIMEOUT_SECONDS, max_body_bytes: int = MAX_PUSH_BYTES):
+        for syncer in syncers.values():  # never verify a real marketplace's pushes with the simulators' public secret
+            api = syncer.api
+            check_credentials(api.name, [api.base_url, getattr(api, "auth_base_url", "")], api.app)
         self.syncers = syncers
         self.callback_base_url = callback_base_url.rstrip("/")
         self.read_timeout, self.max_body_bytes = read_timeout, max_body_bytes
