@@ -41,7 +41,9 @@ def ensure(say=print) -> Plan:
         result = subprocess.run([str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
         if result.returncode != 0:
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            return Plan(False, f".ci/install-prometheus failed (exit {result.returncode}): {tail[0]}")
+            failed = Plan(False, f".ci/install-prometheus failed (exit {result.returncode}): {tail[0]}")
+            say(f"prometheus: {failed.reason}")
+            return failed
     elif decided.reason != "promtool and prometheus are installed":
         say(f"prometheus: {decided.reason}")
     return decided

@@ -43,3 +43,32 @@ def test_when_there_is_no_apt_get_then_nothing_is_installed_and_the_reason_says_
 def test_the_install_script_is_executable():
     from tests.prometheus_tools import INSTALL_SCRIPT
     assert os.access(INSTALL_SCRIPT, os.X_OK)
+
+
+def test_when_the_tools_are_missing_and_root_then_ensure_runs_the_install_script(tmp_path, monkeypatch):
+    from tests import prometheus_tools
+    monkeypatch.setenv("PATH", _bin(tmp_path, "apt-get"))
+    monkeypatch.setattr(prometheus_tools.os, "geteuid", lambda: 0)
+    ran, said = [], []
+
+    class Done:
+        returncode, stdout, stderr = 0, "installed", ""
+
+    monkeypatch.setattr(prometheus_tools.subprocess, "run", lambda argv, **kw: ran.append(argv) or Done())
+    assert prometheus_tools.ensure(said.append).install
+    assert ran == [[str(prometheus_tools.INSTALL_SCRIPT)]] and len(said) == 1
+
+
+def test_when_the_install_script_fails_then_ensure_says_so_in_one_line(tmp_path, monkeypatch):
+    from tests import prometheus_tools
+    monkeypatch.setenv("PATH", _bin(tmp_path, "apt-get"))
+    monkeypatch.setattr(prometheus_tools.os, "geteuid", lambda: 0)
+
+    class Failed:
+        returncode, stdout, stderr = 100, "", "E: Unable to locate package prometheus\n"
+
+    monkeypatch.setattr(prometheus_tools.subprocess, "run", lambda argv, **kw: Failed())
+    said = []
+    decided = prometheus_tools.ensure(said.append)
+    assert not decided.install and "Unable to locate package" in decided.reason and "\n" not in decided.reason
+    assert said[-1].endswith(decided.reason)
