@@ -157,6 +157,11 @@ _EN_TITLE = r"(?:mr|mrs|ms|miss|dr|prof|sir|madam|mdm|khun)\.?"
 _LETTER_BEFORE = r"(?<![a-z\u00e0-\u1ef9'’])"
 
 
+# a family name is an anchor only before a middle or given name ("Nguyễn Văn", "tran thi"),
+# not before "you" ("do you") or "the" ("to the")
+_NAME_AHEAD = "(?:" + _trie_pattern(tuple(_GIVEN | _GIVEN_ASCII)) + ")"
+
+
 def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
     words = (_TH_LABELS + L.TH_TITLES + _VI_LABELS + _EN_LABELS + _BARE_LABELS + _VI_TRIGGERS + _EN_TRIGGERS
              + honorifics + tuple(_FAMILY | _FAMILY_ASCII) + ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam",
@@ -172,7 +177,7 @@ def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
         rf"|(?P<bare_label>{_trie_pattern(_BARE_LABELS)})(?=[ \t]+[{_LATIN}])"
         rf"|(?P<trigger>{_trie_pattern(_VI_TRIGGERS + _EN_TRIGGERS)})(?=[ \t])"
         rf"|(?P<hon>{_trie_pattern(honorifics)})(?=[ \t]+[{_LATIN}])"
-        rf"|(?P<family>{_trie_pattern(tuple(_FAMILY | _FAMILY_ASCII))})(?=[ \t]+[{_LATIN}])))")
+        rf"|(?P<family>{_trie_pattern(tuple(_FAMILY | _FAMILY_ASCII))})(?=[ \t]+{_NAME_AHEAD})))")
 
 
 _ANCHORS_ACCENTED = _anchor_regex(L.VI_HONORIFICS)

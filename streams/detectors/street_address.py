@@ -25,7 +25,7 @@ import unicodedata
 from typing import Iterator
 
 from .base import Detector, ScanText, Span
-from .context import _trie_pattern
+from .context import _trie_pattern, with_first_letters
 from .phone import PhoneDetector
 
 # ---------------------------------------------------------------------------------------
@@ -114,6 +114,7 @@ for _words, _level in ((TH_STREET + _vi(VI_STREET) + EN_STREET_BEFORE, "street_b
         _MARKER_LEVEL.setdefault("".join(_word.split()), _level)
         _MARKER_WORDS.append(_word)
 _MARKER = re.compile(_trie_pattern(_MARKER_WORDS))
+_ANY_MARKER = re.compile(with_first_letters(_MARKER_WORDS))  # the same, faster to search a whole text
 
 
 def _level(m: re.Match) -> str:
@@ -135,6 +136,7 @@ _THAI = re.compile(r"[\u0e01-\u0e4f]+")
 _WORD = re.compile(rf"[{_LATIN}A-Z][{_LATIN}A-Z'\-]*|[0-9]{{1,3}}(?:/[0-9]{{1,3}})?[A-Z]?(?![0-9])")
 
 _PHONE = PhoneDetector()
+_THAI_NAME_NUMBER = re.compile(r" ?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9])")
 _NUMBER_THEN_WORD = re.compile(r"[0-9][a-z]?[ \t]+[^\W\d_]")
 # prefilter of the addresses without a marker word: a number, then a capitalised word or,
 # in a text typed in lower case, any word ("12 Lý Thường Kiệt", "45 nguyen trai")
@@ -153,13 +155,13 @@ class StreetAddressDetector(Detector):
         lower = t.lower
         if _DIGIT.search(lower) is None:
             return False
-        return (_MARKER.search(lower) is not None or _UNIT_HINT.search(lower) is not None
-                or _NUMBER_THEN_NAME.search(t.text) is not None
+        return (_NUMBER_THEN_NAME.search(t.text) is not None or _has_marker(t) or _has_unit(t)
                 or (t.text == lower and _NUMBER_THEN_WORD.search(lower) is not None))
 
     def find(self, t: ScanText) -> Iterator[Span]:
         lower, text = t.lower, t.text
         lowercase_only = text == lower  # a chat typed in lower case: names are not capitalised
+        has_marker = _has_marker(t)  # else only a named street can follow a number
         taken = -1
         for h in _HOUSE.finditer(lower):
             if h.start() < taken:
@@ -172,7 +174,7 @@ class StreetAddressDetector(Detector):
                 continue
             strong = _Strong(lower, h.start(), bool(h.group("label") or "/" in h.group("number")
                                                     or h.group("letter")))
-            end = _address_end(text, lower, h.end(), lowercase_only, strong)
+            end = _address_end(text, lower, h.end(), lowercase_only, strong) if has_marker else -1
             if end < 0:
                 end = _street_after_number(text, lower, h.end(), lowercase_only, strong)
             if end < 0:
@@ -187,11 +189,19 @@ class StreetAddressDetector(Detector):
             if start < h.end():
                 taken = end
                 yield start, end
-        if _UNIT_HINT.search(lower):
+        if _has_unit(t):
             yield from _unit_addresses(text, lower, lowercase_only)
-        for m in _LANE.finditer(lower):  # "hẻm 34", "ngõ 52 Thái Hà" with no house number
+        for m in _LANE.finditer(lower) if has_marker else ():  # "hẻm 34", "ngõ 52 Thái Hà", no house number
             if _ADDRESS_CONTEXT.search(lower, max(0, m.start() - 30), m.start()):
                 yield m.start(), _chain(text, lower, m.end(), lowercase_only)
+
+
+def _has_marker(t: ScanText) -> bool:
+    return t.memo("address_marker", lambda: _ANY_MARKER.search(t.lower) is not None)
+
+
+def _has_unit(t: ScanText) -> bool:
+    return t.memo("address_unit", lambda: _UNIT_HINT.search(t.lower) is not None)
 
 
 class _Strong:
@@ -277,7 +287,7 @@ def _name_end(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
         inner = _MARKER.search(lower, i + 1, end)  # Thai runs words together: "ถนนสุขุมวิทตำบลบ้านสวน"
         if inner and _level(inner) != "place":
             return inner.start()
-        num = re.match(r" ?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9])", text[end:end + 9])
+        num = _THAI_NAME_NUMBER.match(text[end:end + 9])
         return end + num.end() if num else end
     end, words = -1, 0
     for w in _WORD.finditer(text, i):
@@ -372,7 +382,7 @@ def _street_after_number(text: str, lower: str, pos: int, lowercase_only: bool, 
     """"12 Lý Thường Kiệt", "221B Baker Street", "45 nguyen trai q1", "112 Cách Mạng Tháng 8":
     name words right after the house number, then a street word, a district after them, or a
     strong house number with a street-like name (a family name or a known street opens it)."""
-    if text[pos:pos + 1] not in (" ", "\t"):
+    if _STREET_WORD.match(text, pos + 1) is None or text[pos:pos + 1] not in (" ", "\t"):
         return -1
     i, end, words = pos, -1, 0
     lower_ok = lowercase_only or text.isascii() and strong
@@ -432,7 +442,7 @@ _UNIT = re.compile(rf"(?<![{_LATIN}])(?:{_UNIT_WORDS})[ \t]?(?:số[ \t])?(?P<co
                    r"(?![0-9a-z])")
 _BUILDING = re.compile(rf"(?<![{_LATIN}])(?:chung cư|chung cu|cc|khu đô thị|kđt|kdt|tower|residence|condo|คอนโด|"
                        r"หมู่บ้าน|อาคาร)")
-_UNIT_HINT = re.compile(rf"(?:{_UNIT_WORDS}|chung cư|chung cu|คอนโด)")
+_UNIT_HINT = re.compile(rf"(?=[afurspbtcblhชอตคห])(?:{_UNIT_WORDS}|chung cư|chung cu|คอนโด)")
 _UNIT_GAP = re.compile(r"[ \t]*,?[ \t]*")
 _LANE = re.compile(r"(?<![a-z\u00c0-\u1ef9])(?:hẻm|hem|ngõ|kiệt|ngách|soi|ซอย)[ \t]?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9])")
 

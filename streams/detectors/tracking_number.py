@@ -43,7 +43,8 @@ OTHER_CODES = Context(tuple(w for w in ORDER_WORDS if w not in _TRACKING_SET) + 
 _CONTEXTS = {"tracking": TRACKING, "other": OTHER_CODES}
 
 _S10 = re.compile(r"(?<![A-Za-z0-9])(?P<value>[A-Z]{2}(?P<serial>[0-9]{8})(?P<check>[0-9])[A-Z]{2})(?![A-Za-z0-9])")
-_CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])[A-Za-z0-9](?:[A-Za-z0-9]|[\-.](?=[A-Za-z0-9])){7,29}(?![A-Za-z0-9@])")
+_CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])(?=[A-Za-z.\-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9]|[\-.](?=[A-Za-z0-9])){7,29}"
+                   r"(?![A-Za-z0-9@])")  # with a digit among its first letters
 _DIGIT = re.compile(r"[0-9]")
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
@@ -60,7 +61,7 @@ class TrackingNumberDetector(Detector):
     min_digits = 0
 
     def applies(self, t: ScanText) -> bool:
-        return any(c.isdigit() for c in t.text)
+        return _DIGIT.search(t.text) is not None
 
     def find(self, t: ScanText) -> Iterator[Span]:
         text = t.text
