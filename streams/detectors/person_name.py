@@ -176,7 +176,8 @@ def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
         rf"|(?P<label>{_trie_pattern(_VI_LABELS + _EN_LABELS)})(?=[ \t]*[:：=\-–])"
         rf"|(?P<bare_label>{_trie_pattern(_BARE_LABELS)})(?=[ \t]+[{_LATIN}])"
         rf"|(?P<trigger>{_trie_pattern(_VI_TRIGGERS + _EN_TRIGGERS)})(?=[ \t])"
-        rf"|(?P<hon>{_trie_pattern(honorifics)})(?=[ \t]+[{_LATIN}])"
+        rf"|(?P<hon>{_trie_pattern(tuple(h for h in honorifics if h not in _SHORTHAND))})(?=[ \t]+[{_LATIN}])"
+        rf"|(?P<short>[ace])(?![a-z])(?=[ \t]+{_NAME_AHEAD})"  # "a Tuấn", "c lan": not the English "a"
         rf"|(?P<family>{_trie_pattern(tuple(_FAMILY | _FAMILY_ASCII))})(?=[ \t]+{_NAME_AHEAD})))")
 
 
@@ -211,7 +212,7 @@ class PersonNameDetector(Detector):
             kind = m.lastgroup
             if kind in _LATIN_NEXT_KINDS and not scan.promising(m.end(), kind):
                 continue  # the word after it can be no name: skip the slower checks
-            if kind == "hon":
+            if kind == "hon" or kind == "short":
                 span = scan.after_honorific(m.start(), m.end())
             elif kind == "family":
                 span = scan.full_name(m.start())
@@ -284,6 +285,8 @@ class _NameScan:
         lw = word.lower()
         if kind == "family":
             return self.ascii and fold(lw) in _MIDDLE_ASCII
+        if kind == "short":
+            kind = "hon"
         if lw in _VI_STOP and lw not in _STOP_ACCENTED_ONLY and not self._honorific(lw):
             return False
         return kind in ("label", "hon") or self._given(lw) or self._family(lw) or lw in _EN_FIRST \
@@ -648,7 +651,7 @@ class _NameScan:
 
 
 _ASCII_MARKERS = frozenset({"duong", "pho", "quan", "phuong", "hem", "ngo"})  # đường, phố, quận, ... typed bare
-_LATIN_NEXT_KINDS = frozenset({"hon", "family", "trigger", "en_title"})
+_LATIN_NEXT_KINDS = frozenset({"hon", "short", "family", "trigger", "en_title"})
 _TWO_CAPITALS = re.compile(r"[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][^\W\d_]*[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]")
 _CAPITALISED_BEFORE = re.compile(rf"[A-Z\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff][{_LATIN}]*[ \t]$")
 _NEXT_WORD = re.compile(rf"[ \t]+([{_LATIN}]+)")
