@@ -131,7 +131,8 @@ _EN_TRIGGERS = ("deliver to", "delivery to", "deliver it to", "ship to", "send t
                 "addressed to", "hand to", "hand it to", "give to", "give it to", "leave with", "leave it with",
                 "gift for", "present for", "this is", "it's", "i am", "i'm", "regards", "thanks", "from", "for",
                 "call", "contact", "ask for", "ask", "signed by", "received by", "pick up by", "picked up by",
-                "collect by", "collected by")
+                "collect by", "collected by", "invoice to", "tax invoice to", "bill to", "billed to",
+                "in the name of", "issued to")
 _EN_LABELS = ("recipient", "receiver", "consignee", "attn", "attn.", "attention", "c/o", "care of", "name",
               "full name", "my name is", "contact person", "contact name", "customer name", "customer", "buyer",
               "buyer name", "receiver name", "recipient name", "ship to name", "account name", "account holder",
@@ -242,7 +243,7 @@ class PersonNameDetector(Detector):
             if span is not None:
                 yield span
         for run in t.runs if t.longest_run >= 8 else ():  # "(Olivia Reyes, 0375 ...)", "ชัยวัฒน์ 089-..."
-            if 8 <= run.digit_count <= 13 and text[run.start] in "0+(":
+            if 8 <= run.digit_count <= 13 and (text[run.start] in "0+(" or run.digits[0][:2] in ("84", "66")):
                 span = scan.before_phone(run.start)
                 if span is not None:
                     yield span
@@ -308,7 +309,7 @@ class _NameScan:
         capital = word[0].isupper()
         if lw in _STOP_ANY and not (capital and not first and self._given(lw)):
             return True
-        if lw in _STOP_LOWER and (not capital or self.title_case or (word.isupper() and len(word) <= 3)):
+        if lw in _STOP_LOWER and (not capital or self.title_case or (word.isupper() and len(word) <= 3 and first)):
             return not (self.ascii and lw in _STOP_ACCENTED_ONLY and not first)
         return False
 
@@ -479,10 +480,13 @@ class _NameScan:
             if not text[i].isupper():
                 if not (first in _EN_FIRST or (len(words) >= 2 and self._family(first))):
                     return None
-            if weak and not (known and (len(words) >= 2 or first in _EN_FIRST)):
-                return None
-            if len(words) == 1 and not known:
-                return None
+            two_capitals = len(words) >= 2 and text[i].isupper() and trigger.isascii()
+            if weak and not (known and (len(words) >= 2 or first in _EN_FIRST)) and not two_capitals:
+                return None  # "Contact Kittipat Jaidee", but not "cua Shop"
+            if len(words) == 1 and not known and not (
+                    text[i].isupper() and not weak and trigger not in _ADDRESS_TRIGGERS
+                    and _SENTENCE_END.match(text, end_)):
+                return None  # "Gift for Kenji, please ..." but not "ship to London"
         if self.title_case and not known:
             return None
         if self._not_a_name(i, end_, exact=False) or _is_place(words) or _place_after(text, end_):
@@ -639,7 +643,7 @@ class _NameScan:
         text = self.text
         if not text[start].isupper():
             return None
-        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=3)
+        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=3, vouched=True)
         if len(words) < 2:
             return None
         known = words[0] in _EN_FIRST or self._family(words[0]) or self._given(words[0])
@@ -651,6 +655,7 @@ class _NameScan:
 
 
 _ASCII_MARKERS = frozenset({"duong", "pho", "quan", "phuong", "hem", "ngo"})  # đường, phố, quận, ... typed bare
+_SENTENCE_END = re.compile(r"[ \t]*(?:[,.;!?)]|$)")
 _LATIN_NEXT_KINDS = frozenset({"hon", "short", "family", "trigger", "en_title"})
 _TWO_CAPITALS = re.compile(r"[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][^\W\d_]*[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]")
 _CAPITALISED_BEFORE = re.compile(rf"[A-Z\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff][{_LATIN}]*[ \t]$")
