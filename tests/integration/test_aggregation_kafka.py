@@ -118,6 +118,8 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
     processes = []
     try:
         rig.authorise()
+        # the workers share the connectors' data folder: the key store and pseudonym key that sealed the events
+        env = {**env, "POWERSELL_DATA_DIR": str(rig.settings.data_dir)}
         privacy = start({**env, **principal_env(settings, "privacy-worker")}, "worker", "redaction",
                         log_name="privacy.log")
         processes.append(privacy)
