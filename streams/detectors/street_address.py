@@ -126,7 +126,7 @@ _AFTER = re.compile(
 
 _HOUSE = re.compile(
     rf"(?<![0-9{_LATIN}/.,:\-])(?:(?P<label>{HOUSE_LABELS}))?"
-    r"(?P<number>[0-9]{1,4}(?:/[0-9]{1,4}){0,2}(?:-[0-9]{1,3})?)(?P<letter>[a-z])?"
+    r"(?P<number>(?:k(?=[0-9]{1,4}/))?[0-9]{1,4}(?:/[0-9]{1,4}){0,2}(?:-[0-9]{1,3})?)(?P<letter>[a-z])?"
     rf"(?![0-9/{_LATIN}]|[.,:][0-9])")
 _NOT_HOUSE = re.compile(r"(?:" + _alternation(NOT_HOUSE_BEFORE) + r")[\s:.]*$")
 _POSTAL = re.compile(r"[\s,]{0,3}(?:(?:mã bưu chính|ma buu chinh|postcode|postal code|zip|รหัสไปรษณีย์)[\s:]*)?"
@@ -193,7 +193,7 @@ class StreetAddressDetector(Detector):
             yield from _unit_addresses(text, lower, lowercase_only)
         for m in _LANE.finditer(lower) if has_marker else ():  # "hẻm 34", "ngõ 52 Thái Hà", no house number
             if _ADDRESS_CONTEXT.search(lower, max(0, m.start() - 30), m.start()):
-                yield m.start(), _chain(text, lower, m.end(), lowercase_only)
+                yield m.start(), _chain(text, lower, _lane_street(text, lower, m.end(), lowercase_only), lowercase_only)
 
 
 def _has_marker(t: ScanText) -> bool:
@@ -260,7 +260,7 @@ def _next_marker(text: str, lower: str, pos: int, gap: int, lowercase_only: bool
             after = _AFTER.match(lower, end + 1) if lower[end:end + 1] == " " else None
             best = (m.start(), after.end() if after else end, "area")  # "Bangkok Province"
             break
-        name_end = _name_end(text, lower, m.end(), lowercase_only)
+        name_end = _name_end(text, lower, m.end(), lowercase_only, lane=m.group() in _LANE_MARKERS)
         if name_end > 0:
             best = (m.start(), name_end, "street" if kind == "street_before" else "area")
             break
@@ -275,7 +275,7 @@ def _next_marker(text: str, lower: str, pos: int, gap: int, lowercase_only: bool
     return (best[1], best[2]) if best else None
 
 
-def _name_end(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
+def _name_end(text: str, lower: str, pos: int, lowercase_only: bool, lane: bool = False) -> int:
     """The end of the name written after a marker ("ถนนสุขุมวิท", "Phường Bến Nghé",
     "ngõ 114", "Soi 11", "TP. Hồ Chí Minh"), or -1 when no name follows."""
     i = pos
@@ -298,11 +298,40 @@ def _name_end(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
             break
         end, words = w.end(), words + 1
         if word[0].isdigit():
+            if lane:  # "ngõ 52 Thái Hà", "hem 162 nguyen trai": the street the lane opens on
+                end = _lane_street(text, lower, end, lowercase_only)
             break  # "Quận 1", "Soi 11": a number ends the name
         i = end + 1 if text[end:end + 1] == " " else end
         if i == end:
             break
     return end
+
+
+_LANE_MARKERS = frozenset({"ngõ", "ngo", "ngách", "ngach", "hẻm", "hem", "kiệt", "kiet", "soi", "ซอย", "ซ."})
+
+
+def _lane_street(text: str, lower: str, pos: int, lowercase_only: bool, max_words: int = MAX_NAME_WORDS - 1) -> int:
+    """The street after a lane's number ("ngõ 52 Thái Hà", "hẻm 30 Nguyễn Văn Linh", "hem 162
+    nguyen trai"): capitalised words, or lower-case ones in a text typed in lower case or when
+    the first is a family name or a known street; `pos` when none follows."""
+    if text[pos:pos + 1] != " ":
+        return pos
+    lower_ok = lowercase_only or _STREET_HEADS.match(lower, pos + 1) is not None
+    end, i = pos, pos
+    for _ in range(max_words):
+        w = _STREET_WORD.match(text, i + 1) if text[i:i + 1] == " " else None
+        if not w:
+            break
+        word, lw = w.group(), lower[w.start():w.end()]
+        if not (word[0].isupper() or lower_ok) or (lw in _NOT_STREET_WORDS and not word[0].isupper()):
+            break
+        if (_MARKER.match(lower, w.start()) and not (lw in _KIET and end > pos)) or _AFTER.match(lower, w.start()):
+            break  # "Lý Thường Kiệt" is a street, "kiệt 12" a lane
+        end = i = w.end()
+    return end
+
+
+_KIET = frozenset({"kiệt", "kiet"})
 
 
 def _named_street(text: str, lower: str, pos: int, lowercase_only: bool) -> int:
@@ -340,6 +369,9 @@ _ADJACENT_STREET = re.compile(
 _STREET_SUFFIX = re.compile(
     r"[ \t]+(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|boulevard|blvd\.?|drive|dr\.?|way|close|"
     r"crescent|terrace|place|pl\.?|court|ct\.?|quay|row|highway|hwy|soi [0-9]{1,3})(?![a-z])", re.IGNORECASE)
+_STREET_SUFFIX_WORDS = frozenset({"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "boulevard", "blvd",
+                                   "drive", "highway", "hwy", "terrace", "crescent", "quay"})
+_INSIDE_STREET_NAMES = frozenset({"tháng", "thang", "điện", "dien"})  # "Cách Mạng Tháng 8", "Điện Biên Phủ"
 _STREET_WORD = re.compile(rf"[{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8'’\-]*")
 _STREET_NUMBER = re.compile(r"[ \t]+[0-9]{1,3}(?![0-9/.,:][0-9])(?![0-9a-z])")
 _NOT_STREET_WORDS = frozenset({
@@ -385,7 +417,9 @@ def _street_after_number(text: str, lower: str, pos: int, lowercase_only: bool, 
     if _STREET_WORD.match(text, pos + 1) is None or text[pos:pos + 1] not in (" ", "\t"):
         return -1
     i, end, words = pos, -1, 0
-    lower_ok = lowercase_only or text.isascii() and strong
+    # lower case in a mixed text: only after a strong house number, and (in Vietnamese) when a
+    # family name or a known street opens the name ("331/47 lý thường kiệt")
+    lower_ok = lowercase_only or strong and (text.isascii() or _STREET_HEADS.match(lower, pos + 1) is not None)
     while words < MAX_NAME_WORDS:
         sp = _ONE_OR_TWO_SPACES.match(text, i)
         if not sp:
@@ -395,10 +429,15 @@ def _street_after_number(text: str, lower: str, pos: int, lowercase_only: bool, 
             break
         word = w.group()
         lw = lower[w.start():w.end()]
-        if lw in _NOT_STREET_WORDS or (not word[0].isupper() and not lower_ok):
+        if lw in _STREET_SUFFIX_WORDS and words:
+            break  # "Marina Boulevard": the suffix is matched below
+        if lw in _NOT_STREET_WORDS and not (word[0].isupper() and words and lw in _INSIDE_STREET_NAMES
+                                            or word[0].isupper() and _STREET_HEADS.match(lower, w.start())):
             break
-        if _MARKER.match(lower, w.start()) and _level(_MARKER.match(lower, w.start())) != "place" or \
-                _AFTER.match(lower, w.start()):
+        if not word[0].isupper() and not lower_ok:
+            break
+        marker = _MARKER.match(lower, w.start())
+        if marker and _level(marker) != "place" and not (lw in _KIET and words) or _AFTER.match(lower, w.start()):
             break
         end, i, words = w.end(), w.end(), words + 1
     if words == 0:
@@ -457,8 +496,28 @@ def _unit_before(text: str, lower: str, start: int) -> int:
     """"Flat 3, 12 Orchard Road": a flat or room right before the house number joins it."""
     if not start or not lower[start - 1] in " ,\t" or not _UNIT_HINT.search(lower, max(0, start - 30), start):
         return start
-    m = _UNIT_BEFORE.search(lower, max(0, start - 30), start)
-    return m.start() if m else start
+    bare = _UNIT_WORD_BEFORE.search(lower, max(0, start - 12), start)  # "phòng 1203", "ห้อง 2105"
+    if bare:
+        start = bare.start()
+    for _ in range(3):  # "Tòa A2 phòng 1203", "Flat 3, 12 Orchard Road"
+        m = _UNIT_BEFORE.search(lower, max(0, start - 30), start)
+        if not m:
+            break
+        start = m.start()
+    return _building_before(lower, start)
+
+
+_UNIT_WORD_BEFORE = re.compile(rf"(?<![{_LATIN}])(?:{_UNIT_WORDS})[ \t]?(?:số[ \t])?$")
+_TH_BUILDING_BEFORE = re.compile(r"(?:คอนโด|อาคาร|หมู่บ้าน)[\u0e01-\u0e4f]*(?: [\u0e01-\u0e4f]+){0,2} ?$")
+
+
+def _building_before(lower: str, start: int) -> int:
+    """"คอนโดลุมพินี วิลล์ ห้อง 48/37": a Thai building's name right before its room joins it."""
+    if start and "\u0e01" <= lower[start - 2:start - 1] <= "\u0e4f" or lower[start - 1:start] in "\u0e01\u0e4f":
+        m = _TH_BUILDING_BEFORE.search(lower, max(0, start - 40), start)
+        if m:
+            return m.start()
+    return start
 
 
 def _unit_addresses(text: str, lower: str, lowercase_only: bool) -> Iterator[Span]:
@@ -480,6 +539,8 @@ def _unit_addresses(text: str, lower: str, lowercase_only: bool) -> Iterator[Spa
             if building:
                 name = _name_end(text, lower, building.end(), lowercase_only)
                 th = _THAI.match(text, building.end())
+                if name < 0 and not th:
+                    name = _lane_street(text, lower, building.end(), True, max_words=3)  # "chung cu linh dam"
                 pos = name if name > 0 else (th.end() if th else building.end())
                 if th and text[pos:pos + 1] == " " and _THAI.match(text, pos + 1) and not _MARKER.match(lower, pos + 1):
                     pos = _THAI.match(text, pos + 1).end()  # "คอนโดไอดีโอ โมบิ"
@@ -489,6 +550,8 @@ def _unit_addresses(text: str, lower: str, lowercase_only: bool) -> Iterator[Spa
             if named > 0 and parts == 1 and _UNIT.match(lower, _UNIT_GAP.match(lower, named).end()):
                 pos = named  # "Room 1416, Times City, Tower B5"
                 continue
+            if named > 0 and parts >= 2 and not _MARKER.match(lower, gap):
+                pos = named  # "Room 2813, Tower A3, Vinhomes Central Park"
             break
         house = _HOUSE.match(lower, _UNIT_GAP.match(lower, pos).end())
         marker = _next_marker(text, lower, pos, GAP, lowercase_only)
@@ -496,4 +559,4 @@ def _unit_addresses(text: str, lower: str, lowercase_only: bool) -> Iterator[Spa
             continue
         end = _chain(text, lower, pos, lowercase_only)
         taken = end
-        yield m.start(), _with_postcode(text, end)
+        yield _building_before(lower, m.start()), _with_postcode(text, end)
