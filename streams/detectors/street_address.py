@@ -136,7 +136,7 @@ _THAI = re.compile(r"[\u0e01-\u0e4f]+")
 _WORD = re.compile(rf"[{_LATIN}A-Z][{_LATIN}A-Z'\-]*|[0-9]{{1,3}}(?:/[0-9]{{1,3}})?[A-Z]?(?![0-9])")
 
 _PHONE = PhoneDetector()
-_THAI_NAME_NUMBER = re.compile(r" ?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9])")
+_THAI_NAME_NUMBER = re.compile(r" ?[0-9]{1,3}(?:/[0-9]{1,3})?(?![0-9]|[.:][0-9])")  # not an IP address or a time
 _NUMBER_THEN_WORD = re.compile(r"[0-9][a-z]?[ \t]+[^\W\d_]")
 # prefilter of the addresses without a marker word: a number, then a capitalised word or,
 # in a text typed in lower case, any word ("12 Lý Thường Kiệt", "45 nguyen trai")
