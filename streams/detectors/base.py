@@ -101,6 +101,7 @@ _SEP = r"(?:[ \t\-()]{1,3}|\.)"
 # lookbehind, placed after the first digit so that `re` can skip ahead to digits)
 _RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{_SEP}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
+_LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
 _GLUE = frozenset("/=_@#&?%")  # a number after these is part of a link, a handle or a reference
 _LABEL_GLUED = re.compile(
     r"(?<![a-z])(?:sdt|sđt|dt|đt|tel|phone|mobile|call|hotline|zalo|line|stk|tk|mst|cccd|cmnd|ip|no)$")
@@ -164,6 +165,12 @@ class ScanText:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The Latin words of the lower-cased text, split once: detectors look their anchor
+        words up here before they search the text."""
+        return self.memo("words", lambda: frozenset(_LATIN_WORD.findall(self.lower)))
 
     @property
     def lower(self) -> str:

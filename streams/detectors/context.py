@@ -27,10 +27,12 @@ class Context:
     before: int = 40
     _regex: re.Pattern = field(init=False, repr=False, compare=False)
     _present: re.Pattern = field(init=False, repr=False, compare=False)
+    _words: "WordSet" = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_regex", re.compile(_trie_pattern(self.words)))
         object.__setattr__(self, "_present", re.compile(with_first_letters(self.words)))
+        object.__setattr__(self, "_words", WordSet(self.words))
 
     def match_at(self, t: ScanText, pos: int) -> int:
         """Where a context word starting exactly at `pos` ends, or -1."""
@@ -39,7 +41,7 @@ class Context:
 
     def present(self, t: ScanText) -> bool:
         """Whether any of the words occurs in the text at all (a cheap prefilter)."""
-        return self._present.search(t.lower) is not None
+        return t.memo(id(self), lambda: self._words.maybe(t) and self._present.search(t.lower) is not None)
 
     def ahead(self, t: ScanText, start: int) -> bool:
         """Whether one of the words stands ahead of `start`."""
@@ -59,6 +61,45 @@ class Context:
             last = max(last, m.end())
             m = search(lower, m.start() + 1, start)
         return last
+
+
+_LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
+
+
+class WordSet:
+    """Whether any of many words may occur in a text, without a search: the first Latin word
+    of each is looked up among the text's words (split once per text and shared by every
+    detector); the words that open with another script or a sign are searched for, and only
+    in a text that is not all ASCII when none of them is ASCII. A yes is to be confirmed by
+    the words' own expression; a no is final."""
+
+    __slots__ = ("latin", "rest", "other", "other_ascii")
+
+    def __init__(self, words: Iterable[str]):
+        rest: dict[str, set[tuple[str, ...]]] = {}
+        other = []
+        for word in words:
+            word = word.lower()
+            if _LATIN_WORD.match(word):
+                tokens = _LATIN_WORD.findall(word)  # every Latin word of a phrase must be there
+                rest.setdefault(tokens[0], set()).add(tuple(tokens[1:]))
+            else:
+                other.append(word)
+        self.latin = frozenset(rest)
+        self.rest = {first: () if () in more else tuple(more) for first, more in rest.items()}  # () : alone
+        self.other = re.compile(with_first_letters(other)) if other else None
+        self.other_ascii = any(w[0].isascii() for w in other)
+
+    def maybe(self, t: ScanText) -> bool:
+        words = t.words
+        if not self.latin.isdisjoint(words):
+            for first in self.latin.intersection(words):
+                more = self.rest[first]
+                if not more or any(all(w in words for w in tail) for tail in more):
+                    return True
+        if self.other is None or (not self.other_ascii and t.text.isascii()):
+            return False
+        return self.other.search(t.lower) is not None
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
