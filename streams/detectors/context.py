@@ -64,16 +64,17 @@ class Context:
 
 
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
+_THAI_CHAR = re.compile(r"[\u0e01-\u0e4f]")
 
 
 class WordSet:
     """Whether any of many words may occur in a text, without a search: the first Latin word
     of each is looked up among the text's words (split once per text and shared by every
     detector); the words that open with another script or a sign are searched for, and only
-    in a text that is not all ASCII when none of them is ASCII. A yes is to be confirmed by
+    in a text with Thai letters when all of them are Thai. A yes is to be confirmed by
     the words' own expression; a no is final."""
 
-    __slots__ = ("latin", "rest", "other", "other_ascii")
+    __slots__ = ("latin", "rest", "other", "other_thai")
 
     def __init__(self, words: Iterable[str]):
         rest: dict[str, set[tuple[str, ...]]] = {}
@@ -88,7 +89,7 @@ class WordSet:
         self.latin = frozenset(rest)
         self.rest = {first: () if () in more else tuple(more) for first, more in rest.items()}  # () : alone
         self.other = re.compile(with_first_letters(other)) if other else None
-        self.other_ascii = any(w[0].isascii() for w in other)
+        self.other_thai = all(_THAI_CHAR.match(w) for w in other)  # then a text without Thai has none
 
     def maybe(self, t: ScanText) -> bool:
         words = t.words
@@ -97,7 +98,7 @@ class WordSet:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
-        if self.other is None or (not self.other_ascii and t.text.isascii()):
+        if self.other is None or (self.other_thai and not t.memo("thai", lambda: _THAI_CHAR.search(t.text) is not None)):
             return False
         return self.other.search(t.lower) is not None
 

@@ -465,8 +465,14 @@ class _NameScan:
         if title:
             return None  # the title's own anchor
         word = _WORD.match(text, i)
-        if not word or self._honorific(lower[i:word.end()]):
+        if not word:
             return None
+        if self._honorific(lower[i:word.end()]):
+            if self.ascii or lower[i:word.end()] in _HONORIFIC:
+                return None  # the form of address's own anchor
+            # typed without accents in a text with accents ("... nhé. giao cho chi tran an"):
+            # only the accented forms are anchors there, so the trigger vouches for it
+            return self.after_honorific(i, word.end())
         english = trigger.isascii() and trigger in _EN_CONTEXT_ONLY_CAPS or trigger in _EN_TRIGGERS
         weak = trigger in _WEAK_VI_TRIGGERS or trigger in _EN_CONTEXT_ONLY_CAPS
         end_, words = self.words(i, lower_ok=False, lower_listed=not weak, caps_listed=False)
@@ -596,6 +602,22 @@ class _NameScan:
         "- Duong Tam - 0596-383-486", "ชัยวัฒน์ 089-847-2640"."""
         text = self.text
         lo = max(0, pos - 48)
+        # what ends right before the number (past spaces and one separator): a name ends
+        # with a letter, a Latin one with a capitalised word; else no search is needed
+        j = pos
+        while j > lo and text[j - 1] in " \t":
+            j -= 1
+        if j > lo and text[j - 1] in ",|:(-–":
+            j -= 1
+            while j > lo and text[j - 1] in " \t":
+                j -= 1
+        if j == lo or not (text[j - 1].isalpha() or "\u0e01" <= text[j - 1] <= "\u0e4e"):
+            return None
+        k = j - 1
+        while k > lo and text[k - 1].isalpha():
+            k -= 1
+        if text[k].islower() and not (k > lo + 1 and text[k - 1] in "-'’" and text[k - 2].isalpha()):
+            return None  # "sđt 0912...", "zalo: 09...": a label, not a name
         m = _BEFORE_PHONE.search(text, lo, pos)
         if m:
             found = [w for w in _WORD.finditer(text, m.start("name"), m.end("name"))]

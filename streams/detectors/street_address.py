@@ -167,6 +167,9 @@ class StreetAddressDetector(Detector):
         for h in _HOUSE.finditer(lower):
             if h.start() < taken:
                 continue
+            if not has_marker and (text[h.end():h.end() + 1] not in (" ", "\t")
+                                   or _STREET_WORD.match(text, h.end() + 1) is None):
+                continue  # without a marker only a named street can follow: none does
             if h.group("letter") and not text[h.start("letter")].isupper() and not lowercase_only:
                 continue  # "12A" is a house, "2h" and "150k" are not
             if h.group("letter") and lower[h.start("letter"):h.start("letter") + 1] in "kh" and lowercase_only:

@@ -56,9 +56,10 @@ CANARY_PARTS = {  # template -> the substrings that must not reach any downstrea
     7: ("{Name}", "{house} Orchard Road"), 8: ("{name}", "{house} le loi", "{handle}"),
 }
 _THAI_LETTERS = "กขคงจฉชซฌญฎฏฐฑฒณ"
-# Canaries the detectors are known to miss (issue 12, 2026-12-06): (template, part) -> why. They
-# are still sent and looked for; finding only these downstream marks the test xfail, not passed.
-KNOWN_MISSES = {(1, "{name}"): "a lower-case given name without accents after 'giao cho chi tran' is not a NAME yet"}
+# Canaries the detectors are known to miss: (template, part) -> why. They are still sent and
+# looked for; finding only these downstream marks the test xfail, not passed. None today: the
+# lower-case name after 'giao cho chi tran' (issue 12) is found since the name detector landed.
+KNOWN_MISSES: dict[tuple[int, str], str] = {}
 
 
 class Canaries:

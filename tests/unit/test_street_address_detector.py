@@ -152,6 +152,19 @@ def test_when_a_text_has_no_marker_then_the_detector_does_not_run():
     ("giao Tòa A2 phòng 1203 nhé", "Tòa A2 phòng 1203"),
     ("Room 1416, Tower B5, Times City, Ba Dinh, Hanoi. Call me", "Room 1416, Tower B5"),
     ("ส่งที่ ห้อง 1413 ชั้น 4 คอนโดแอสปาย ต.หาดใหญ่ อ.หาดใหญ่", "ห้อง 1413 ชั้น 4 คอนโดแอสปาย ต.หาดใหญ่ อ.หาดใหญ่"),
+    # the street a lane opens on, lanes in lower case, K-numbers (kiệt), units before the house
+    ("Giao tới số 119 ngõ 109 Bà Triệu nhé", "số 119 ngõ 109 Bà Triệu"),
+    ("d/c: 324/43 hem 162 nguyen trai, shop goi truoc", "324/43 hem 162 nguyen trai"),
+    ("Đ/c: hẻm 256 Xuân Thủy", "hẻm 256 Xuân Thủy"),
+    ("Ship to K313/15 Lý Thường Kiệt Phường 15", "K313/15 Lý Thường Kiệt"),
+    ("em đổi địa chỉ sang 331/47 lý thường kiệt", "331/47 lý thường kiệt"),
+    ("Nhà em ở 243 Cách Mạng Tháng 8 nha", "243 Cách Mạng Tháng 8"),
+    ("Dr Sophie Reyes, 214 Marina Boulevard, Singapore 238823", "214 Marina Boulevard"),
+    ("Mr Nguyen Diep, Apt 20D, 150 Marina Boulevard", "Apt 20D, 150 Marina Boulevard"),
+    ("Address: Room 2201, Tower C3, Vinhomes Central Park", "Room 2201, Tower C3, Vinhomes Central Park"),
+    ("Giao den can ho c6-9945, chung cu linh dam. Cam on", "can ho c6-9945, chung cu linh dam"),
+    ("ส่งที่คอนโดเดอะ ไลน์ ห้อง 24/372 ต.หาดใหญ่ อ.หาดใหญ่", "คอนโดเดอะ ไลน์ ห้อง 24/372"),
+    ("นายประยุทธ ห้อง 2105 ชั้น 5 คอนโดยู ดีไลท์ อ.เมือง จ.เชียงใหม่", "ห้อง 2105 ชั้น 5 คอนโดยู ดีไลท์"),
 ])
 def test_when_a_short_address_is_written_then_its_house_and_street_are_found(text, address):
     found_ = addresses(text)
@@ -171,6 +184,9 @@ def test_when_a_short_address_is_written_then_its_house_and_street_are_found(tex
     "Hàng về ngày 08/04, 317 chiếc Logitech MX Master 3S",
     "Size 37 38 39 40 41 42 43 44",
     "Giá 150.000đ, 2 màu Đen Trắng",
+    "Ngõ 52 có bán bánh mì không shop",
+    "Bảo hành 12 tháng, tặng 2 Điện thoại cũ",
+    "ระบบแจ้งว่าเข้าสู่ระบบจาก ถ.เจริญกรุงระบบ 58.186.245.22 เวลา 16.45 น.",
 ])
 def test_when_a_street_has_no_house_number_or_a_number_is_no_house_then_no_address_is_found(text):
     assert addresses(text) == [], scan(text)
