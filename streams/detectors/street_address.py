@@ -157,7 +157,8 @@ class StreetAddressDetector(Detector):
         if _DIGIT.search(lower) is None:
             return False
         return (_NUMBER_THEN_NAME.search(t.text) is not None or _has_marker(t) or _has_unit(t)
-                or (t.text == lower and _NUMBER_THEN_WORD.search(lower) is not None))
+                or (t.text == lower and _NUMBER_THEN_WORD.search(lower) is not None)
+                or not _STREET_SUFFIX_WORDS.isdisjoint(t.words))  # "179 baker street"
 
     def find(self, t: ScanText) -> Iterator[Span]:
         lower, text = t.lower, t.text
@@ -170,8 +171,9 @@ class StreetAddressDetector(Detector):
             if not has_marker and (text[h.end():h.end() + 1] not in (" ", "\t")
                                    or _STREET_WORD.match(text, h.end() + 1) is None):
                 continue  # without a marker only a named street can follow: none does
-            if h.group("letter") and not text[h.start("letter")].isupper() and not lowercase_only:
-                continue  # "12A" is a house, "2h" and "150k" are not
+            small_letter = bool(h.group("letter")) and not text[h.start("letter")].isupper() and not lowercase_only
+            if small_letter and _LOWER_STREET.match(text, h.end()) is None:
+                continue  # "12A" is a house, "2h" and "150k" are not; "150b silom road" is
             if h.group("letter") and lower[h.start("letter"):h.start("letter") + 1] in "kh" and lowercase_only:
                 continue
             if not h.group("label") and _NOT_HOUSE.search(lower, max(0, h.start() - 12), h.start()):
@@ -182,9 +184,15 @@ class StreetAddressDetector(Detector):
             if end < 0:
                 end = _street_after_number(text, lower, h.end(), lowercase_only, strong)
             if end < 0:
-                continue
+                street = _LOWER_STREET.match(text, h.end())  # "179 baker street", "228 orchard road"
+                if street is None or lower[street.start("name"):street.end("name")].split()[0] in _NOT_STREET_WORDS:
+                    continue
+                end = street.end()
             end = _with_postcode(text, _DISTRICT_DIGITS.match(text, end).end())
             start = _unit_before(text, lower, h.start())
+            lane = _LANE_BEFORE.search(lower, max(0, start - 8), start) if start else None
+            if lane:
+                start = lane.start()  # "hẻm 394 Trần Hưng Đạo": the lane's number led to the street
             if t.longest_run >= _PHONE.min_digits and any(
                     r.start < h.end() and start < r.end and r.digit_count >= _PHONE.min_digits for r in t.runs):
                 # "053-675-402 41/32 ซอย...": the phone number may take the head of the house
@@ -327,7 +335,8 @@ def _lane_street(text: str, lower: str, pos: int, lowercase_only: bool, max_word
         if not w:
             break
         word, lw = w.group(), lower[w.start():w.end()]
-        if not (word[0].isupper() or lower_ok) or (lw in _NOT_STREET_WORDS and not word[0].isupper()):
+        if not (word[0].isupper() or lower_ok) or (lw in _NOT_STREET_WORDS and not word[0].isupper()
+                                                    and not (end > pos and lw in _INSIDE_STREET_NAMES)):
             break
         if (_MARKER.match(lower, w.start()) and not (lw in _KIET and end > pos)) or _AFTER.match(lower, w.start()):
             break  # "Lý Thường Kiệt" is a street, "kiệt 12" a lane
@@ -373,9 +382,15 @@ _ADJACENT_STREET = re.compile(
 _STREET_SUFFIX = re.compile(
     r"[ \t]+(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|boulevard|blvd\.?|drive|dr\.?|way|close|"
     r"crescent|terrace|place|pl\.?|court|ct\.?|quay|row|highway|hwy|soi [0-9]{1,3})(?![a-z])", re.IGNORECASE)
+# name words in any case, then an English street word: "179 baker street", "150b silom road"
+_LOWER_STREET = re.compile(r"[a-z]?[ \t]+(?P<name>[a-z][a-z'\-]*(?:[ \t][a-z][a-z'\-]*){0,3})[ \t]+"
+                           r"(?:street|st|road|rd|avenue|ave|lane|boulevard|blvd|drive|highway|hwy)(?![a-z])",
+                           re.IGNORECASE)
+_LANE_BEFORE = re.compile(r"(?<![a-z\u00e0-\u1ef9])(?:hẻm|hem|ngõ|ngo|ngách|ngach|kiệt|kiet|soi|ซอย)[ \t]?$")
 _STREET_SUFFIX_WORDS = frozenset({"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "boulevard", "blvd",
                                    "drive", "highway", "hwy", "terrace", "crescent", "quay"})
-_INSIDE_STREET_NAMES = frozenset({"tháng", "thang", "điện", "dien"})  # "Cách Mạng Tháng 8", "Điện Biên Phủ"
+# common words that are also inside street names: "Cách Mạng Tháng 8", "Điện Biên Phủ", "Nguyễn Thị Minh Khai"
+_INSIDE_STREET_NAMES = frozenset({"tháng", "thang", "điện", "dien", "thị", "thi", "văn", "van", "long"})
 _STREET_WORD = re.compile(rf"[{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8][{_LATIN}A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8'’\-]*")
 _STREET_NUMBER = re.compile(r"[ \t]+[0-9]{1,3}(?![0-9/.,:][0-9])(?![0-9a-z])")
 _NOT_STREET_WORDS = frozenset({
@@ -409,7 +424,9 @@ _STREET_HEADS = re.compile(_trie_pattern(tuple(
     "cách mạng", "cach mang", "điện biên", "dien bien", "hai bà", "hai ba", "bạch đằng", "bach dang", "xuân thủy",
     "xuan thuy", "kim mã", "kim ma", "tô hiến", "to hien", "hàng", "hang", "thái hà", "thai ha", "láng", "lang",
     "sukhumvit", "silom", "ratchada", "phahon", "rama", "charoen", "orchard", "nathan", "baker", "oxford",
-    "high", "king's", "kings", "queen's", "church", "main", "market", "station", "park", "victoria")))
+    "high", "king's", "kings", "queen's", "church", "main", "market", "station", "park", "victoria",
+    "lạc long", "lac long", "hùng vương", "hung vuong", "trường chinh", "truong chinh", "quang trung",
+    "nam kỳ", "nam ky", "ba tháng hai", "ba thang hai", "võ thị sáu", "vo thi sau", "hoàng diệu", "hoang dieu")))
 _UK_POSTCODE = re.compile(r"[ \t]*,?[ \t]*(?:[A-Za-z][a-z]+[ \t]){0,2}?(?:[A-Z]{1,2}[0-9][A-Z0-9]?[ \t]?[0-9][A-Z]{2}"
                           r"|[1-9][0-9]{4,5})(?![A-Za-z0-9])")
 
@@ -480,7 +497,7 @@ def _with_postcode(text: str, end: int) -> int:
 
 
 _UNIT_WORDS = (r"flat|apt\.?|apartment|unit|room|rm\.?|suite|ste\.?|floor|fl\.?|tower|block|blk|building|bldg|"
-               r"phòng|tòa nhà|tòa|toà|toa|căn hộ|can ho|căn|tầng|lầu|lau|block|ห้อง|ชั้น|อาคาร|ตึก")
+               r"phòng|phong|tòa nhà|tòa|toà|toa|căn hộ|can ho|căn|tầng|tang|lầu|lau|block|ห้อง|ชั้น|อาคาร|ตึก")
 _UNIT = re.compile(rf"(?<![{_LATIN}])(?:{_UNIT_WORDS})[ \t]?(?:số[ \t])?(?P<code>[a-z]{{0,2}}[0-9]{{1,5}}(?:[\-/.][a-z0-9]{{1,6}})?[a-z]?)"
                    r"(?![0-9a-z])")
 _BUILDING = re.compile(rf"(?<![{_LATIN}])(?:chung cư|chung cu|cc|khu đô thị|kđt|kdt|tower|residence|condo|คอนโด|"

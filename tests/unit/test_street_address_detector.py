@@ -165,6 +165,12 @@ def test_when_a_text_has_no_marker_then_the_detector_does_not_run():
     ("Giao den can ho c6-9945, chung cu linh dam. Cam on", "can ho c6-9945, chung cu linh dam"),
     ("ส่งที่คอนโดเดอะ ไลน์ ห้อง 24/372 ต.หาดใหญ่ อ.หาดใหญ่", "คอนโดเดอะ ไลน์ ห้อง 24/372"),
     ("นายประยุทธ ห้อง 2105 ชั้น 5 คอนโดยู ดีไลท์ อ.เมือง จ.เชียงใหม่", "ห้อง 2105 ชั้น 5 คอนโดยู ดีไลท์"),
+    ("my address is 179 baker street, hi", "179 baker street"),
+    ("please deliver to mrs. Laura Schmidt, 150b silom road, london", "150b silom road"),
+    ("em Hà Bảo Uyên | 098-017-4588 | hẻm 394 Trần Hưng Đạo, Phường Bến Nghé", "hẻm 394 Trần Hưng Đạo"),
+    ("Shop oi cho em hoi, D/c: 247/60 Nguyen Thi Minh Khai. Em cam on", "247/60 Nguyen Thi Minh Khai"),
+    ("c Tuan | Phong 1704 toa B9 Linh Dam, P. Thuong Dinh", "Phong 1704 toa B9 Linh Dam"),
+    ("nhà em ở 22 hùng vương nha", "22 hùng vương"),
 ])
 def test_when_a_short_address_is_written_then_its_house_and_street_are_found(text, address):
     found_ = addresses(text)
@@ -187,6 +193,9 @@ def test_when_a_short_address_is_written_then_its_house_and_street_are_found(tex
     "Ngõ 52 có bán bánh mì không shop",
     "Bảo hành 12 tháng, tặng 2 Điện thoại cũ",
     "ระบบแจ้งว่าเข้าสู่ระบบจาก ถ.เจริญกรุงระบบ 58.186.245.22 เวลา 16.45 น.",
+    "we spent 3 days on silom road last year",
+    "the shop on nathan road is closed today",
+    "phong cách 2024 mới nhất",
 ])
 def test_when_a_street_has_no_house_number_or_a_number_is_no_house_then_no_address_is_found(text):
     assert addresses(text) == [], scan(text)
