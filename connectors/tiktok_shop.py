@@ -384,6 +384,10 @@ def parse_push(body: bytes) -> PushNotice:
                             get(data, "tts_notification_id", str), utc(get(data, "timestamp", int)))
         if notice.kind is PushKind.ORDER_STATUS:
             notice = replace(notice, order_id=get(data, "data.order_id", str))
+        for path, value in (("shop_id", notice.shop_id), ("tts_notification_id", notice.notification_id),
+                            ("data.order_id", notice.order_id)):
+            if value == "":  # present but empty names no shop, message or order: as good as missing
+                raise MappingError("missing_field", path)
     except MappingError as exc:
         raise BadPayload(exc.reason, f"push {exc}", body) from None
     return notice

@@ -134,10 +134,10 @@ def cmd_decrypt(args, settings: Settings) -> int:
     except ReasonRequired:
         _audit_refused(settings, actor, args)
         raise
+    store = open_keystore(settings, create=False)  # local and instant: a missing store is said first
     down = _broker_down(settings)
     if down:
         raise BrokerError(down)
-    store = open_keystore(settings, create=False)
     if args.ciphertext is not None:
         label = "given-ciphertext" if args.field == "all" else f"given-ciphertext/{args.field}"
         wanted = [(label, label, _given_ciphertext(args.ciphertext))]
