@@ -289,3 +289,13 @@ def test_when_a_token_answer_lacks_a_promised_field_then_it_is_a_bad_payload():
         broken = {k: v for k, v in grant.items() if k != key}
         assert classify_token(200, {}, _envelope(data=broken)).payload.reason == "missing_field"
     assert classify_token(200, {}, _envelope(data={**grant, "access_token_expire_in": "1"})).payload.reason == "wrong_type"
+
+
+@pytest.mark.parametrize("field, value", [("shop_id", ""), ("tts_notification_id", ""), ("order_id", "")])
+def test_when_a_push_names_an_empty_id_then_it_is_refused_as_missing(field, value):
+    message = {"type": 1, "tts_notification_id": "7327112393057371910", "shop_id": "7494",
+               "timestamp": 1717200000, "data": {"order_id": "576461413038785752", "order_status": "UNPAID"}}
+    (message["data"] if field == "order_id" else message)[field] = value
+    with pytest.raises(BadPayload) as refused:
+        parse_push(json.dumps(message).encode())
+    assert refused.value.reason == "missing_field"
