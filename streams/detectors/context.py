@@ -30,8 +30,9 @@ class Context:
     _words: "WordSet" = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_regex", re.compile(_trie_pattern(self.words)))
-        object.__setattr__(self, "_present", re.compile(with_first_letters(self.words)))
+        # one expression for both uses: the lookahead on first letters changes no match
+        object.__setattr__(self, "_regex", re.compile(with_first_letters(self.words)))
+        object.__setattr__(self, "_present", self._regex)
         object.__setattr__(self, "_words", WordSet(self.words))
 
     def match_at(self, t: ScanText, pos: int) -> int:
@@ -67,6 +68,11 @@ _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
 _THAI_CHAR = re.compile(r"[\u0e01-\u0e4f]")
 
 
+def has_thai(t: ScanText) -> bool:
+    """Whether the text has a Thai letter (asked once per text)."""
+    return t.memo("thai", lambda: _THAI_CHAR.search(t.text) is not None)
+
+
 class WordSet:
     """Whether any of many words may occur in a text, without a search: the first Latin word
     of each is looked up among the text's words (split once per text and shared by every
@@ -98,7 +104,7 @@ class WordSet:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
-        if self.other is None or (self.other_thai and not t.memo("thai", lambda: _THAI_CHAR.search(t.text) is not None)):
+        if self.other is None or (self.other_thai and not has_thai(t)):
             return False
         return self.other.search(t.lower) is not None
 

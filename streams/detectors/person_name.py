@@ -29,7 +29,7 @@ from typing import Iterator
 
 from . import name_lists as L
 from .base import Detector, ScanText, Span
-from .context import _trie_pattern
+from .context import _trie_pattern, has_thai
 
 
 @lru_cache(maxsize=8192)
@@ -160,7 +160,7 @@ _LETTER_BEFORE = r"(?<![a-z\u00e0-\u1ef9'’])"
 
 # a family name is an anchor only before a middle or given name ("Nguyễn Văn", "tran thi"),
 # not before "you" ("do you") or "the" ("to the")
-_NAME_AHEAD = "(?:" + _trie_pattern(tuple(_GIVEN | _GIVEN_ASCII)) + ")"
+_NAME_AFTER = re.compile(r"[ \t]+(?:" + _trie_pattern(tuple(_GIVEN | _GIVEN_ASCII)) + ")")
 
 
 def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
@@ -178,12 +178,44 @@ def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
         rf"|(?P<bare_label>{_trie_pattern(_BARE_LABELS)})(?=[ \t]+[{_LATIN}])"
         rf"|(?P<trigger>{_trie_pattern(_VI_TRIGGERS + _EN_TRIGGERS)})(?=[ \t])"
         rf"|(?P<hon>{_trie_pattern(tuple(h for h in honorifics if h not in _SHORTHAND))})(?=[ \t]+[{_LATIN}])"
-        rf"|(?P<short>[ace])(?![a-z])(?=[ \t]+{_NAME_AHEAD})"  # "a Tuấn", "c lan": not the English "a"
-        rf"|(?P<family>{_trie_pattern(tuple(_FAMILY | _FAMILY_ASCII))})(?=[ \t]+{_NAME_AHEAD})))")
+        # "a Tuấn", "c lan" (not the English "a"), "Nguyễn Văn": a given name must follow,
+        # which _anchors checks with _NAME_AFTER (one copy of that long list, not four)
+        rf"|(?P<short>[ace])(?![a-z])(?=[ \t]+[{_LATIN}])"
+        rf"|(?P<family>{_trie_pattern(tuple(_FAMILY | _FAMILY_ASCII))})(?=[ \t]+[{_LATIN}])))")
 
 
 _ANCHORS_ACCENTED = _anchor_regex(L.VI_HONORIFICS)
 _ANCHORS_ASCII = _anchor_regex(L.VI_HONORIFICS_ASCII)
+_TH_ANCHORS = re.compile(rf"(?P<th_title>{_TH_TITLE})|(?P<th_label>{_trie_pattern(_TH_LABELS)})")
+_TOKEN = re.compile("[a-z\u00c0-\u024f\u1e00-\u1eff]+")  # as ScanText.words splits
+# the first word of every Latin anchor: only where one of these starts is the anchor
+# expression tried, instead of searching the whole text with it
+_ANCHOR_FIRSTS = frozenset(m.group() for m in (_TOKEN.match(w.lower()) for w in (
+    _VI_LABELS + _EN_LABELS + _BARE_LABELS + _VI_TRIGGERS + _EN_TRIGGERS + L.VI_HONORIFICS
+    + L.VI_HONORIFICS_ASCII + tuple(_FAMILY | _FAMILY_ASCII)
+    + ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mdm", "khun", "a", "c", "e"))) if m)
+
+
+_NAME_AFTER_KINDS = frozenset({"short", "family"})
+
+
+def _anchors(t: ScanText, lower: str, ascii_only: bool) -> Iterator[re.Match]:
+    """The anchors of a text, as the anchor expression's finditer finds them: Thai ones by a
+    search for Thai anchors alone (in a text with Thai letters), Latin ones by trying the
+    expression only where a word that opens an anchor starts."""
+    if not ascii_only and has_thai(t):
+        yield from _TH_ANCHORS.finditer(lower)
+    if _ANCHOR_FIRSTS.isdisjoint(t.words):
+        return
+    match = (_ANCHORS_ASCII if ascii_only else _ANCHORS_ACCENTED).match
+    last = 0
+    for w in _TOKEN.finditer(lower):
+        p = w.start()
+        if p >= last and w.group() in _ANCHOR_FIRSTS:
+            m = match(lower, p)
+            if m is not None and (m.lastgroup not in _NAME_AFTER_KINDS or _NAME_AFTER.match(lower, m.end())):
+                last = m.end()
+                yield m
 
 _TH_RUN = re.compile(r"[\u0e01-\u0e4e]+")
 _TH_NOT_START = re.compile(_trie_pattern(L.TH_NOT_NAME_STARTS))
@@ -208,8 +240,7 @@ class PersonNameDetector(Detector):
     def find(self, t: ScanText) -> Iterator[Span]:
         text, lower = t.text, t.lower
         scan = _NameScan(text, lower)
-        anchors = _ANCHORS_ASCII if scan.ascii else _ANCHORS_ACCENTED
-        for m in anchors.finditer(lower):
+        for m in _anchors(t, lower, scan.ascii):
             kind = m.lastgroup
             if kind in _LATIN_NEXT_KINDS and not scan.promising(m.end(), kind):
                 continue  # the word after it can be no name: skip the slower checks
@@ -602,8 +633,8 @@ class _NameScan:
         "- Duong Tam - 0596-383-486", "ชัยวัฒน์ 089-847-2640"."""
         text = self.text
         lo = max(0, pos - 48)
-        # what ends right before the number (past spaces and one separator): a name ends
-        # with a letter, a Latin one with a capitalised word; else no search is needed
+        # what ends right before the number, past spaces and one separator: a Latin or a
+        # Thai letter, or there is no name
         j = pos
         while j > lo and text[j - 1] in " \t":
             j -= 1
@@ -611,34 +642,12 @@ class _NameScan:
             j -= 1
             while j > lo and text[j - 1] in " \t":
                 j -= 1
-        if j == lo or not (text[j - 1].isalpha() or "\u0e01" <= text[j - 1] <= "\u0e4e"):
+        if j == lo:
             return None
-        k = j - 1
-        while k > lo and text[k - 1].isalpha():
-            k -= 1
-        if text[k].islower() and not (k > lo + 1 and text[k - 1] in "-'’" and text[k - 2].isalpha()):
-            return None  # "sđt 0912...", "zalo: 09...": a label, not a name
-        m = _BEFORE_PHONE.search(text, lo, pos)
-        if m:
-            found = [w for w in _WORD.finditer(text, m.start("name"), m.end("name"))]
-            k = len(found)
-            while k and found[k - 1].group()[0].isupper():
-                k -= 1
-            caps = found[k:]
-            if not caps or len(caps) > 4:
-                return None
-            start = caps[0].start()
-            end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=4)
-            if end != caps[-1].end():
-                return None
-            bracket = text[max(0, start - 1):start] == "(" or (k and self._honorific(found[k - 1].group().lower()))
-            if len(words) < 2 and not (bracket and words and not words[0] in _STOP_LOWER):
-                return None
-            if any(w.isupper() and len(w) <= 4 and not self._known(w.lower()) for w in (c.group() for c in caps)):
-                return None  # "STK MB", "SĐT", "VCB": abbreviations
-            if self._not_a_name(start, end, exact=False) or _is_place(words) or self._place_before(start):
-                return None
-            return start, end
+        if _is_latin(text[j - 1]):
+            return self._latin_before_phone(lo, j)
+        if not "\u0e01" <= text[j - 1] <= "\u0e4e":
+            return None
         m = _TH_BEFORE_PHONE.search(text, lo, pos)
         if m:
             start = m.start("name")
@@ -648,6 +657,45 @@ class _NameScan:
             if span and span[1] == m.end("name"):
                 return span
         return None
+
+    def _latin_before_phone(self, lo: int, j: int) -> Span | None:
+        """The Latin part of before_phone: up to four words separated by spaces or tabs
+        ending at `j` (not before `lo`), read backwards; the capitalised ones at the end are
+        the name."""
+        text = self.text
+        found: list[tuple[int, int]] = []  # (start, end) of each word, last first
+        e = j
+        while len(found) < 4:
+            s = e
+            while s > lo and _is_latin(text[s - 1]):
+                s -= 1
+            found.append((s, e))
+            q = s
+            while q > lo and text[q - 1] in " \t":
+                q -= 1
+            if q == s or q == lo or not _is_latin(text[q - 1]):
+                break
+            e = q
+        found.reverse()
+        k = len(found)
+        while k and text[found[k - 1][0]].isupper():
+            k -= 1
+        caps = found[k:]
+        if not caps:
+            return None
+        start = caps[0][0]
+        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=4)
+        if end != caps[-1][1]:
+            return None
+        bracket = text[max(0, start - 1):start] == "(" or (
+            k and self._honorific(text[found[k - 1][0]:found[k - 1][1]].lower()))
+        if len(words) < 2 and not (bracket and words and not words[0] in _STOP_LOWER):
+            return None
+        if any(w.isupper() and len(w) <= 4 and not self._known(w.lower()) for w in (text[a:b] for a, b in caps)):
+            return None  # "STK MB", "SĐT", "VCB": abbreviations
+        if self._not_a_name(start, end, exact=False) or _is_place(words) or self._place_before(start):
+            return None
+        return start, end
 
     def thai_line_head(self) -> Span | None:
         """A Thai name opening the text, then an address or a phone: "ปัณณวัฒน์ 61/126 ซอย..."."""
@@ -684,6 +732,11 @@ _CAPITALISED_BEFORE = re.compile(rf"[A-Z\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]
 _NEXT_WORD = re.compile(rf"[ \t]+([{_LATIN}]+)")
 
 
+def _is_latin(c: str) -> bool:
+    """A letter of _LATIN (Latin letters with their accents)."""
+    return "a" <= c <= "z" or "A" <= c <= "Z" or "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff"
+
+
 def _place_after(text: str, end: int) -> bool:
     """A place word right after the name: "Ha Long Bay", "Marina Bay Sands branch"."""
     m = _NEXT_WORD.match(text, end)
@@ -695,7 +748,6 @@ _HEAD_ADDRESS = re.compile(
     r"[ \t]?[,|\-–][ \t]?(?:[0-9]{1,4}(?:/[0-9]{1,4})*[A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]"
     r"|(?:flat|apt|unit|room|số|so|tòa|căn hộ|phòng|บ้านเลขที่|ห้อง|no\.)[ \t]|\+?\(?[0-9][0-9 .\-()]{7,})",
     re.IGNORECASE)
-_BEFORE_PHONE = re.compile(rf"(?P<name>[{_LATIN}]+(?:[ \t]+[{_LATIN}]+){{0,3}})[ \t]*(?:[,|:(]|[-–])?[ \t]*$")
 _TH_BEFORE_PHONE = re.compile(r"(?P<name>[\u0e01-\u0e4e]{2,14}(?: [\u0e01-\u0e4e]{2,16})?)[ \t]*(?:[,|:]|[-–])?[ \t]*$")
 _TH_NOT_BEFORE_PHONE = re.compile(_trie_pattern(L.TH_NOT_SURNAMES + L.TH_NOT_NAME_STARTS + (
     "สวัสดี", "ราคา", "ติดต่อ", "เลข", "บัญชี", "ธนาคาร", "พร้อมเพย์", "ไลน์", "แอด", "ร้าน", "สาขา", "มือถือ",
