@@ -140,7 +140,7 @@ class ScanText:
     """The text as detectors see it: normalised, lower-cased on demand, with its digit
     runs, and a way back to offsets in the original."""
 
-    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest", "_memo")
+    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest", "_memo", "_words")
 
     def __init__(self, original: str):
         self.original = original
@@ -156,6 +156,7 @@ class ScanText:
         self._runs: tuple[NumberRun, ...] | None = None
         self._longest = -1
         self._memo: dict | None = None
+        self._words: frozenset[str] | None = None
 
     def memo(self, key: str, compute):
         """One result per text shared by detectors (the phone numbers the address detector
@@ -170,7 +171,9 @@ class ScanText:
     def words(self) -> frozenset[str]:
         """The Latin words of the lower-cased text, split once: detectors look their anchor
         words up here before they search the text."""
-        return self.memo("words", lambda: frozenset(_LATIN_WORD.findall(self.lower)))
+        if self._words is None:
+            self._words = frozenset(_LATIN_WORD.findall(self.lower))
+        return self._words
 
     @property
     def lower(self) -> str:

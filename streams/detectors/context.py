@@ -99,8 +99,9 @@ class WordSet:
 
     def maybe(self, t: ScanText) -> bool:
         words = t.words
-        if not self.latin.isdisjoint(words):
-            for first in self.latin.intersection(words):
+        hits = self.latin.intersection(words)
+        if hits:
+            for first in hits:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
