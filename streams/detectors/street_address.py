@@ -272,7 +272,9 @@ def _next_marker(text: str, lower: str, pos: int, gap: int, lowercase_only: bool
             after = _AFTER.match(lower, end + 1) if lower[end:end + 1] == " " else None
             best = (m.start(), after.end() if after else end, "area")  # "Bangkok Province"
             break
-        name_end = _name_end(text, lower, m.end(), lowercase_only, lane=m.group() in _LANE_MARKERS)
+        # a marker typed in lower case ("phuong ben nghe") is followed by a name in lower case
+        name_end = _name_end(text, lower, m.end(), lowercase_only or text[m.start()].islower(),
+                             lane=m.group() in _LANE_MARKERS)
         if name_end > 0:
             best = (m.start(), name_end, "street" if kind == "street_before" else "area")
             break

@@ -171,6 +171,8 @@ def test_when_a_text_has_no_marker_then_the_detector_does_not_run():
     ("Shop oi cho em hoi, D/c: 247/60 Nguyen Thi Minh Khai. Em cam on", "247/60 Nguyen Thi Minh Khai"),
     ("c Tuan | Phong 1704 toa B9 Linh Dam, P. Thuong Dinh", "Phong 1704 toa B9 Linh Dam"),
     ("nhà em ở 22 hùng vương nha", "22 hùng vương"),
+    # typed without accents or capitals inside a text with both: the lower-case ward marker says so
+    ("Liên hệ em nhé. nguoi nhan: nguyen thi lan, 517 le loi, phuong ben nghe, quan 1", "517 le loi"),
 ])
 def test_when_a_short_address_is_written_then_its_house_and_street_are_found(text, address):
     found_ = addresses(text)
