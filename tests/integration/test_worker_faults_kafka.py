@@ -62,7 +62,7 @@ def order(subject: str, seconds: float, note: str | None = None) -> tuple[str, s
     stamp = T0 + timedelta(seconds=seconds)
     record = copy.deepcopy(dict(TEMPLATES["raw.orders"], marketplace=marketplace.upper(), shop_id=shop_id,
                                 event_time=stamp))
-    if note is not None:  # a scanned free-text field (buyer_note itself is dropped by the policy)
+    if note is not None:  # a scanned free-text field
         record["items"][0]["product_title"] = note
     record["event_id"] = event_id(marketplace, "raw.orders", f"{shop_id}-{seconds}", int(stamp.timestamp() * 1000))
     return "raw.orders", subject, record
