@@ -141,7 +141,12 @@ def test_an_output_past_the_size_limit_is_dead_lettered_and_the_rest_of_the_batc
         got[:] = outputs(kafka, since)
         return len(redacted_ids(got, shop)) == 60 and dead_letters(got, source_offset=metas[30].offset,
                                                                       source_topic="raw.orders")
-    wait_for(all_placed, 240)
+    try:
+        wait_for(all_placed, 240)
+    except AssertionError:  # say where the records are: missing outputs (filtered? held?) or no dead letter yet
+        raise AssertionError(f"not all placed: {len(redacted_ids(got, shop))} of 60 redacted, oversize dead letter "
+                             f"{'seen' if dead_letters(got, source_offset=metas[30].offset) else 'missing'}, "
+                             f"worker counters {metrics(worker)}") from None
     assert redacted_ids(got, shop) == {rec["event_id"] for _, _, rec in good}
     [letter] = dead_letters(got, source_offset=metas[30].offset, source_topic="raw.orders")
     assert letter["reason_code"] == "oversize_output" and letter["stage"] == "redactor"
