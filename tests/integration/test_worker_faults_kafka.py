@@ -39,15 +39,25 @@ def start_redactor_group_at_the_end(settings) -> None:
     from pipeline_core.kafka_io import admin_client
     from pipeline_core.kafka_io import end_offsets as raw_ends
 
+    from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
+
     admin = admin_client(settings)
-    try:
+    errors = {}
+
+    def altered() -> bool:  # a fresh broker has no group coordinator for a few seconds
         ends = raw_ends(settings, ("raw.shops", "raw.products", "raw.orders"))
-        errors = admin.alter_group_offsets("powersell-redactor", {tp: OffsetAndMetadata(o, "", -1)
-                                                                  for tp, o in ends.items()})
-        failed = {tp: e for tp, e in errors.items() if e.__name__ != "NoError"}
-        assert not failed, f"the redactor's group is in use (stop its workers first): {failed}"
+        try:
+            errors.update(admin.alter_group_offsets("powersell-redactor", {tp: OffsetAndMetadata(o, "", -1)
+                                                                           for tp, o in ends.items()}))
+        except (CoordinatorNotAvailableError, NotCoordinatorError):
+            return False
+        return True
+    try:
+        wait_for(altered, 60)
     finally:
         admin.close()
+    failed = {tp: e for tp, e in errors.items() if e.__name__ != "NoError"}
+    assert not failed, f"the redactor's group is in use (stop its workers first): {failed}"
 
 
 @pytest.fixture(scope="module")
