@@ -21,7 +21,7 @@ import secrets
 from pathlib import Path
 
 from .acl import builtin_principals
-from .kafka_broker import BrokerSecurity, new_cluster_id
+from .kafka_broker import BrokerSecurity, new_cluster_id, single_node_storage
 from .security import BROKER_PRINCIPAL, LOCAL_MECHANISM, OPERATOR, Secret, make_ca_and_broker_cert
 
 IN_CONTAINER = Path("/run/secrets")
@@ -56,14 +56,7 @@ listener.security.protocol.map=CLIENT:SASL_SSL,HOST:SASL_SSL,CONTROLLER:SSL
 controller.listener.names=CONTROLLER
 {own}
 listener.name.host.{LOCAL_MECHANISM.lower()}.sasl.jaas.config={jaas}
-log.dirs={DATA_DIR}
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-"""
+{single_node_storage(DATA_DIR)}"""
 
 
 def make_compose_secrets(folder: Path) -> list[str]:

@@ -69,6 +69,18 @@ class BrokerStatus:
     data_dir: Path
 
 
+def single_node_storage(log_dirs) -> str:
+    """The storage and replication lines of every one-node broker we configure (local and compose)."""
+    return f"""log.dirs={log_dirs}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
+
 def render_server_properties(port: int, controller_port: int, log_dirs: Path,
                              security: "BrokerSecurity | None" = None) -> str:
     """KRaft combined-mode config of one node; every listener binds 127.0.0.1 only. With `security`: clients
@@ -84,14 +96,7 @@ def render_server_properties(port: int, controller_port: int, log_dirs: Path,
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
 {listeners}controller.listener.names=CONTROLLER
-log.dirs={log_dirs}
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-"""
+{single_node_storage(log_dirs)}"""
 
 
 @dataclass(frozen=True)
