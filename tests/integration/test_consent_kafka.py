@@ -48,14 +48,16 @@ def worker(worker_env, kafka):
                             env={**worker_env, **principal_env(kafka, "privacy-worker")},
                             stdout=subprocess.DEVNULL, stderr=log)
     WORKERS.append(proc)
-    warm_up(kafka)
-    yield proc
-    WORKERS.remove(proc)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    try:  # a failed warm-up must not leave the worker holding the redactor's group for later tests
+        warm_up(kafka)
+        yield proc
+    finally:
+        WORKERS.remove(proc)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def warm_up(kafka) -> None:
