@@ -6,6 +6,7 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY powersell/ powersell/
 COPY pipeline_core/ pipeline_core/
 COPY connectors/ connectors/
 COPY streams/ streams/

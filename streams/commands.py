@@ -128,7 +128,7 @@ def cmd_redact(args, settings: Settings) -> int:
 
 def _record_redactor(settings: Settings, schema: str):
     """(redact_line, refused_line) for JSON records of a raw schema; a bad line becomes an error line."""
-    from pipeline_core.cli import jsonable
+    from powersell.cli import jsonable
     redactor = build_redactor(settings)
     registry = default_registry()
     full = next((n for n in registry.names() if n.rsplit(".", 1)[1] == schema or n == schema), None)

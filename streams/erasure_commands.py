@@ -74,7 +74,7 @@ def summary(receipt: dict) -> str:
 
 
 def cmd_erase(args, settings: Settings) -> int:
-    from pipeline_core.cli import jsonable
+    from powersell.cli import jsonable
     from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 
     kind = SUBJECT_TYPE_NAMES[args.subject_type] if args.subject_type else guess_subject_type(args.subject)

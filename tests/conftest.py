@@ -32,7 +32,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def kafka(settings: Settings) -> Settings:
-    from pipeline_core.acl_commands import apply_if_secured
+    from powersell.acl_commands import apply_if_secured
     from pipeline_core.kafka_broker import LocalKafka, broker_answers
     from pipeline_core.kafka_io import ensure_topics
     from pipeline_core.security import OPERATOR, as_principal, kafka_client_config

@@ -168,7 +168,7 @@ def test_no_secret_in_logs_command_lines_metrics_or_the_repository(kafka, local,
            "POWERSELL_LOG_LEVEL": "DEBUG", **principal_env(kafka, "aggregation-worker")}
     assert "POWERSELL_KAFKA_PASSWORD" not in env and env["POWERSELL_KAFKA_USERNAME"] == "aggregation-worker"
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "aggregation", "--metrics-port", "0"],
+    worker = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "aggregation", "--metrics-port", "0"],
                               env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"), cwd=REPO)
     try:
         deadline, port = time.monotonic() + 120, None
@@ -217,7 +217,7 @@ def test_principal_add_makes_a_user_with_its_roles_rules_and_prints_only_where_t
     import uuid
 
     name = f"test-team-{uuid.uuid4().hex[:6]}"
-    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "principal", "add", name, "--role",
+    done = subprocess.run([sys.executable, "-m", "powersell.cli", "principal", "add", name, "--role",
                            "partner:marketlens"], capture_output=True, text=True, timeout=120, cwd=REPO,
                           env={**os.environ, **principal_env(kafka, "operator")})
     assert done.returncode == 0, done.stderr
@@ -230,6 +230,6 @@ def test_principal_add_makes_a_user_with_its_roles_rules_and_prints_only_where_t
     got = probe(newcomer, ["partner.marketlens", "partner.swiftship", "redacted.orders"])
     assert got[("partner.marketlens", "Read")] == 3
     assert got[("partner.swiftship", "Read")] == got[("redacted.orders", "Read")] == NOT_AUTHORISED
-    refused = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "principal", "add", "x1", "--role", "admin"],
+    refused = subprocess.run([sys.executable, "-m", "powersell.cli", "principal", "add", "x1", "--role", "admin"],
                              capture_output=True, text=True, timeout=120, cwd=REPO)
     assert refused.returncode == 2 and "downstream or partner:NAME" in refused.stderr

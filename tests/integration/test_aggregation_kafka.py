@@ -54,7 +54,7 @@ def own_broker(tmp_path_factory):
 
 def start(env, *args, log_name):
     log = open(os.path.join(env["POWERSELL_DATA_DIR"], log_name), "ab")
-    return subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", *args], env={**env, "POWERSELL_METRICS_PORT": "0",
+    return subprocess.Popen([sys.executable, "-m", "powersell.cli", *args], env={**env, "POWERSELL_METRICS_PORT": "0",
                             "POWERSELL_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=log)
 
 

@@ -118,7 +118,7 @@ def test_when_the_connector_is_killed_mid_sync_then_a_restart_loses_nothing(kafk
         env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "data"), **principal_env(kafka, "connectors"),
                "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, **simulator_env("tiktok_shop", rig.server),
                "POWERSELL_METRICS_PORT": "0"}
-        cmd = [sys.executable, "-m", "pipeline_core.cli", "connect", "tiktok_shop", "--once", "--webhook-port", "0"]
+        cmd = [sys.executable, "-m", "powersell.cli", "connect", "tiktok_shop", "--once", "--webhook-port", "0"]
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for(lambda: len(rig.mine(read_since(kafka, since, ("raw.orders",)))) >= 20 or first.poll() is not None, 120)
         assert first.poll() is None, "the sync finished before it could be killed: make it slower"

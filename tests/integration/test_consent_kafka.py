@@ -44,7 +44,7 @@ def worker_env(kafka, tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker(worker_env, kafka):
     log = open(os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"],
+    proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"],
                             env={**worker_env, **principal_env(kafka, "privacy-worker")},
                             stdout=subprocess.DEVNULL, stderr=log)
     WORKERS.append(proc)
@@ -241,7 +241,7 @@ def test_erasure_makes_every_ciphertext_of_the_subject_undecryptable_and_others_
         publish(publisher, grant(shop), grant(shop, 0, "MARKETING_CONTACT"), event("raw.shops", shop, 5), event("raw.shops", shop, 6))
     outputs_after(kafka, since, lambda r: {k for t, k, v in r if t == "audience.marketing" and v} >= {erased, kept})
     since = end_offsets(kafka, OUTPUTS)
-    result = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "erase", erased, "--reference", "TICKET-1", "--yes"],
+    result = subprocess.run([sys.executable, "-m", "powersell.cli", "erase", erased, "--reference", "TICKET-1", "--yes"],
                             env=worker_env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     keystore = _keystore(worker_env)
@@ -267,7 +267,7 @@ def test_master_key_rotation_keeps_data_written_before_and_after_readable(kafka,
     since = end_offsets(kafka, OUTPUTS)
     publish(publisher, grant(shop), grant(shop, 0, "MARKETING_CONTACT"), event("raw.shops", shop, 5))
     outputs_after(kafka, since, lambda r: any(t == "audience.marketing" and k == shop and v for t, k, v in r))
-    result = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "keys", "rotate-master"], env=worker_env,
+    result = subprocess.run([sys.executable, "-m", "powersell.cli", "keys", "rotate-master"], env=worker_env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     publish(publisher, event("raw.shops", shop, 6))   # sealed by the running worker after the rotation

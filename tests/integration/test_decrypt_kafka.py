@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_core import cli
+from powersell import cli
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.kafka_io import AvroPublisher, end_offsets, read_since
 from streams.key_commands import add_commands
@@ -35,7 +35,7 @@ def _registered() -> bool:
 def _entry_point() -> list[str]:
     """The installed console script beside this interpreter, else the module it runs."""
     script = Path(sys.executable).parent / "powersell-pipeline"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline_core.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "powersell.cli"]
 
 
 def run_cli(argv, keystore_dir, monkeypatch, capsys) -> tuple[int, str, str]:

@@ -58,7 +58,7 @@ def seed(publisher: AvroPublisher, store: LocalKeyStore, subject: str) -> tuple[
 
 def run_erase(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     script = shutil.which("powersell-pipeline", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "pipeline_core.cli"]
+    command = [script] if script else [sys.executable, "-m", "powersell.cli"]
     return subprocess.run(command + argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=180)
 
 

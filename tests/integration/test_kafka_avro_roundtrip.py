@@ -137,7 +137,7 @@ def test_tail_prints_json_lines_and_survives_a_corrupt_record(kafka):
         bad = producer.send("ops.dead-letters", key=b"k", value=b"\xc3\x01garbage!").get(timeout=30)
     finally:
         producer.close()
-    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "topics", "tail", "ops.dead-letters",
+    done = subprocess.run([sys.executable, "-m", "powersell.cli", "topics", "tail", "ops.dead-letters",
                            "--idle-timeout", "3"], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                                **principal_env(kafka, OPERATOR)})
@@ -151,7 +151,7 @@ def test_tail_prints_json_lines_and_survives_a_corrupt_record(kafka):
 
 
 def test_run_runs_the_pipeline_and_finds_no_leak(kafka, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "run", "--duration", "15", "--shops", "2",
+    done = subprocess.run([sys.executable, "-m", "powersell.cli", "run", "--duration", "15", "--shops", "2",
                            "--keep-kafka"], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                                "POWERSELL_DATA_DIR": str(tmp_path), **principal_env(kafka, OPERATOR)})

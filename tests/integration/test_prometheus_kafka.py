@@ -36,7 +36,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline_core.kafka_io import AvroPublisher, admin_client, end_offsets
-from pipeline_core.monitoring import alert_expressions, dashboard_expressions
+from tests.support.monitoring import alert_expressions, dashboard_expressions
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import shop_key
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
@@ -109,7 +109,7 @@ def wait(condition, timeout: float, what: str) -> None:
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline_core.cli", *args]
+    return [sys.executable, "-m", "powersell.cli", *args]
 
 
 def free_port() -> int:

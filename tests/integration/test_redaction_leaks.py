@@ -23,7 +23,7 @@ import uuid
 import pytest
 
 from pipeline_core.avro_codec import default_registry
-from pipeline_core.cli import jsonable
+from powersell.cli import jsonable
 from pipeline_core.kafka_io import AvroPublisher, read_since
 from pipeline_core.sample_events import sample_events
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
@@ -172,7 +172,7 @@ def downstream_records(settings):
 def redaction_worker(kafka, tmp_path):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, "privacy-worker")}
-    worker = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"], env=env,
                               stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "wb"))
     yield worker
     worker.send_signal(signal.SIGTERM)

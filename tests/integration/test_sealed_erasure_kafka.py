@@ -77,14 +77,14 @@ def start_worker(kafka, data_dir):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(data_dir), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, "privacy-worker")}
     log = open(data_dir / "worker.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"], env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
 
 
 def erase(kafka, data_dir, subject):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(data_dir), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            **principal_env(kafka, OPERATOR)}
-    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "erase", subject, "--reference", "TICKET-19",
+    done = subprocess.run([sys.executable, "-m", "powersell.cli", "erase", subject, "--reference", "TICKET-19",
                            "--yes"], env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

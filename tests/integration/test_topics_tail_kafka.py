@@ -31,7 +31,7 @@ def test_when_records_keep_arriving_then_tail_still_ends_with_what_was_there(kaf
     busy.start()
     try:
         # With the old idle-timeout-only tail this never ends and the subprocess timeout fails the test.
-        done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "topics", "tail", TOPIC,
+        done = subprocess.run([sys.executable, "-m", "powersell.cli", "topics", "tail", TOPIC,
                                "--idle-timeout", "600"], capture_output=True, text=True, timeout=120,
                               env={**os.environ, "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                                    **principal_env(kafka, OPERATOR)})
@@ -45,6 +45,6 @@ def test_when_records_keep_arriving_then_tail_still_ends_with_what_was_there(kaf
 
 
 def test_follow_is_an_explicit_flag():
-    from pipeline_core.cli import build_parser
+    from powersell.cli import build_parser
     assert build_parser().parse_args(["topics", "tail", TOPIC, "--follow"]).follow
     assert not build_parser().parse_args(["topics", "tail", TOPIC]).follow

@@ -68,7 +68,7 @@ def worker(kafka, tmp_path_factory):
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, OPERATOR)}
     log_path = os.path.join(data, "worker.log")
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", "worker", "redaction"],
+        proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"],
                                 env={**env, **principal_env(kafka, "privacy-worker")}, stdout=subprocess.DEVNULL,
                                 stderr=log)
     proc.log_path = log_path

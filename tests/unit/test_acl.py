@@ -90,7 +90,7 @@ def test_the_rules_print_as_a_matrix_and_as_kafka_acls_commands():
 
 
 def test_acl_list_on_the_command_line_needs_no_broker(tmp_path, monkeypatch, capsys):
-    from pipeline_core.cli import main
+    from powersell.cli import main
 
     monkeypatch.setenv("POWERSELL_DATA_DIR", str(tmp_path))
     assert main(["acl", "list"]) == 0

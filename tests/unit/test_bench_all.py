@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline_core.bench_all import PARTS, command_line, pipeline_body, pipeline_targets, scaling_body
-from pipeline_core.bench_figures import (HOUR_MS, Latency, PeakRss, StageRate, WindowLatencies, latency_summary,
+from powersell.benchmarks.suite import PARTS, command_line, pipeline_body, pipeline_targets, scaling_body
+from powersell.benchmarks.figures import (HOUR_MS, Latency, PeakRss, StageRate, WindowLatencies, latency_summary,
                                          limit_verdict, metric_value, metrics_port, order_group, paced,
                                          parse_proc_status, restamp, share_verdict, stage_rate, window_latencies)
-from pipeline_core.bench_pipeline import (EventSet, PipelineFigures, PipelineOptions, build_event_sets,
+from powersell.benchmarks.pipeline import (EventSet, PipelineFigures, PipelineOptions, build_event_sets,
                                           last_error_line, warmup_events)
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -153,7 +153,7 @@ def test_when_event_sets_are_built_then_phases_are_disjoint_in_time_and_paced_wi
 
 
 def test_when_warmups_are_chosen_then_each_partition_gets_one_and_too_few_partitions_fail():
-    from streams.bench import BenchError, BenchEvent
+    from powersell.benchmarks.workers import BenchError, BenchEvent
 
     events = [BenchEvent(b"k", bytes([i]), f"e{i}") for i in range(6)]
     chosen, parts = warmup_events(EventSet(events, [()] * 6, [2, 0, 2, 1, 3, 0]), 4)
@@ -328,7 +328,7 @@ def test_when_the_command_is_recorded_then_every_option_is_in_it(parts, suffix):
 ])
 def test_when_the_pipeline_misses_its_share_then_the_why_names_the_slowest_stage(privacy_cpu, max_privacy,
                                                                                 max_aggregation, expected):
-    from pipeline_core.bench_all import pipeline_why
+    from powersell.benchmarks.suite import pipeline_why
 
     f = _figures(200.0, 120.0, 998.0, 120.0)
     f.cpu_share["1 privacy worker"]["privacy worker 1"] = privacy_cpu
@@ -347,8 +347,8 @@ def test_when_p99_misses_over_capacity_then_the_remedy_follows_what_the_worker_d
 
 
 def test_the_security_cost_shows_each_process_on_both_brokers():
-    from pipeline_core.bench_all import security_body
-    from streams.bench import AppRun
+    from powersell.benchmarks.suite import security_body
+    from powersell.benchmarks.workers import AppRun
 
     def run(app, rate, lat):
         return AppRun(app=app, events=1000, events_per_second=rate, paced_events=100, rate=100.0, latencies_ms=lat)

@@ -1,4 +1,4 @@
-"""The pure helpers of `powersell-pipeline bench redaction` (streams/bench.py): no Kafka,
+"""The pure helpers of `powersell-pipeline bench redaction` (powersell/benchmarks/workers.py): no Kafka,
 no Presidio (its results are stood in for by plain objects)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from streams import bench
+from powersell.benchmarks import workers as bench
 from streams.detectors import KINDS, Finding
-from streams.pii_corpus import Report
+from powersell.benchmarks.pii_corpus import Report
 
 
 # ---------------------------------------------------------------- percentiles and rates
@@ -187,7 +187,7 @@ def test_passthrough_app_has_the_workers_faust_settings(tmp_path):
     """The baseline differs from the worker only by its agent."""
     from pipeline_core.settings import Settings
     from streams.app import build_app
-    from streams.passthrough import build_passthrough_app
+    from powersell.benchmarks.passthrough import build_passthrough_app
 
     settings = Settings.from_env({"POWERSELL_DATA_DIR": str(tmp_path)})
     from types import SimpleNamespace

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from streams import bench
-from streams.pii_corpus import EXISTING_KINDS, NEW_KINDS, NEW_LOOKALIKES, Report
+from powersell.benchmarks import workers as bench
+from powersell.benchmarks.pii_corpus import EXISTING_KINDS, NEW_KINDS, NEW_LOOKALIKES, Report
 
 
 def _report(recall: dict[str, float], kept: dict[str, tuple[int, int]]) -> Report:

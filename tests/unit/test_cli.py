@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from pipeline_core.cli import build_parser, jsonable
+from powersell.cli import build_parser, jsonable
 from pipeline_core.topics import CATALOG
 
 
@@ -19,7 +19,7 @@ def _subcommand_paths(parser, prefix=()):
 
 def run_cli(*args, env=None):
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "pipeline_core.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "powersell.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=60)
 
 

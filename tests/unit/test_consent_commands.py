@@ -6,7 +6,7 @@ from argparse import Namespace
 
 import pytest
 
-from pipeline_core.consent_commands import change_record
+from powersell.consent_commands import change_record
 from pipeline_core.errors import ConfigError
 
 

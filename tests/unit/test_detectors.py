@@ -576,7 +576,7 @@ def test_when_the_issue_12_lines_go_through_the_redact_command_then_each_comes_o
     import sys
 
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "pipeline_core.cli", "redact"], input="\n".join(ISSUE_12_LINES) + "\n",
+    done = subprocess.run([sys.executable, "-m", "powersell.cli", "redact"], input="\n".join(ISSUE_12_LINES) + "\n",
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:-1] == list(ISSUE_12_LINES.values())

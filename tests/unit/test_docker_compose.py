@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from connectors import MARKETPLACES
-from pipeline_core.cli import build_parser
+from powersell.cli import build_parser
 from pipeline_core.settings import SETTINGS_DOC
 
 ROOT = Path(__file__).resolve().parents[2]

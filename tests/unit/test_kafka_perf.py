@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_core import kafka_perf
+from powersell.benchmarks import broker as kafka_perf
 from pipeline_core.errors import BrokerError
-from pipeline_core.kafka_perf import (BrokerLimit, ConsumerFigures, PerfOutputError, ProducerFigures,
+from powersell.benchmarks.broker import (BrokerLimit, ConsumerFigures, PerfOutputError, ProducerFigures,
                                       consumer_args, ensure_tools_jar, markdown_body, measure_broker_limit,
                                       parse_consumer_output, parse_producer_output, producer_args, tool_command,
                                       tools_jar)

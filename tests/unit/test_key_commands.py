@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from pipeline_core import cli
+from powersell import cli
 from pipeline_core.settings import Settings
 from streams import key_commands
 from streams.access import MemoryAuditLog, ReasonRequired
@@ -39,7 +39,7 @@ def _run(settings, argv) -> int:
 
 
 def _main_with_our_commands(monkeypatch, argv) -> int:
-    """pipeline_core.cli.main, with keys/decrypt registered if cli.py does not register them yet."""
+    """powersell.cli.main, with keys/decrypt registered if cli.py does not register them yet."""
     original = cli.build_parser
 
     def build():

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from pipeline_core import logs
-from pipeline_core.cli import build_parser
+from powersell.cli import build_parser
 
 METADATA = bytes(range(256)) * 20   # like kafka-python's consumer-group member metadata
 
@@ -27,7 +27,7 @@ def restore_logging():
 
 def _log_both() -> None:
     logging.getLogger("kafka.coordinator.consumer").warning("group metadata: %r", METADATA)
-    logging.getLogger("pipeline_core.main_job").warning("own line")
+    logging.getLogger("powersell.main_job").warning("own line")
 
 
 def test_when_not_verbose_then_the_console_has_only_own_lines_and_the_file_the_libraries(tmp_path, capsys):

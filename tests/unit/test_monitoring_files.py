@@ -20,7 +20,7 @@ import yaml
 
 from pipeline_core.errors import ConfigError
 from pipeline_core.metrics import LABEL_VALUES, PREFIX, PipelineMetrics
-from pipeline_core.monitoring import (ALERT_RULES, DASHBOARD, alert_expressions, dashboard_expressions, references,
+from tests.support.monitoring import (ALERT_RULES, DASHBOARD, alert_expressions, dashboard_expressions, references,
                                       signals, substitute)
 
 pytestmark = pytest.mark.prometheus   # promtool: tests/conftest.py installs it when missing
@@ -349,7 +349,7 @@ def test_when_a_label_is_not_on_the_metric_then_the_check_reports_it(expr, expec
     assert expected in problems(expr, KNOWN)
 
 
-# ---- pipeline_core.monitoring ---------------------------------------------------------------------
+# ---- tests.support.monitoring ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("expr, expected", [
     ("up == 0", ["up"]),

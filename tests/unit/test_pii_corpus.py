@@ -27,9 +27,9 @@ from stdnum.th import pin
 from stdnum.vn import mst
 
 from streams.detectors import KINDS
-from streams.pii_corpus import (CORPUS_PATH, EXISTING_KINDS, LINES, NEW_KINDS, NEW_LOOKALIKES, SEED, UNSEEN_SEEDS,
+from powersell.benchmarks.pii_corpus import (CORPUS_PATH, EXISTING_KINDS, LINES, NEW_KINDS, NEW_LOOKALIKES, SEED, UNSEEN_SEEDS,
                                 evaluate, generate, load_corpus, measured_kind)
-from streams.pii_corpus_people import is_s10, outside_numbering_plan
+from powersell.benchmarks.pii_corpus_people import is_s10, outside_numbering_plan
 
 # Kinds the engine misses on this corpus, with the recall measured on 2026-12-06 (issue 12),
 # marked strict: the test fails when one starts passing, so the entry goes. Until the issue's

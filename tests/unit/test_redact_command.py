@@ -5,13 +5,13 @@ import os
 import subprocess
 import sys
 
-from pipeline_core.cli import jsonable
+from powersell.cli import jsonable
 from pipeline_core.sample_events import sample_events
 
 
 def run(args, stdin, tmp_path):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "pipeline_core.cli", "redact", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "powersell.cli", "redact", *args], input=stdin,
                           capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -46,7 +46,7 @@ def test_when_json_records_come_in_with_a_schema_then_fields_are_redacted_and_ba
 def run_bytes(args, stdin: bytes, tmp_path):
     # a strict UTF-8 text stdin is what made one bad byte a traceback before
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path), "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"}
-    return subprocess.run([sys.executable, "-m", "pipeline_core.cli", "redact", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "powersell.cli", "redact", *args], input=stdin,
                           capture_output=True, env=env, timeout=60)
 
 

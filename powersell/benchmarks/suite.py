@@ -2,7 +2,7 @@
 
  a. the broker's own limit: Kafka's producer and consumer perf tools, 1 KiB records (kafka_perf);
  b. baselines on the same raw order events: a bare kafka-python consume-and-produce loop
-    (bench_loop) and the bare faust passthrough agent (streams.bench);
+    (bench_loop) and the bare faust passthrough agent (powersell.benchmarks.workers);
  c. the full pipeline, the privacy and the aggregation worker as `powersell-pipeline worker`
     processes, at its maximum rate and at a fixed rate (bench_pipeline);
  d. one and two privacy workers in one group on the same backlog (bench_pipeline);
@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bench_figures import limit_verdict, share_verdict
-from .bench_report import machine, table, write_section
-from .settings import Settings, free_ports
+from powersell.benchmarks.figures import limit_verdict, share_verdict
+from powersell.benchmarks.report import machine, table, write_section
+from pipeline_core.settings import Settings, free_ports
 
 PARTS = ("broker", "baselines", "pipeline", "security")
 PIPELINE_SHARE = 0.60      # of the faust passthrough's events/s
@@ -49,8 +49,8 @@ class ScratchBroker:
     """A broker of the bench's own: LocalKafka with a data dir in the bench's folder and free ports."""
 
     def __init__(self, settings: Settings, workdir: Path, secured: bool = True, name: str = "broker"):
-        from .kafka_broker import LocalKafka
-        from .settings import SECURITY_VARIABLES
+        from pipeline_core.kafka_broker import LocalKafka
+        from pipeline_core.settings import SECURITY_VARIABLES
 
         port, controller = free_ports(2)
         # the scratch broker's own operator (auto), never the identity of the shell that started the run
@@ -89,14 +89,14 @@ def load_average() -> str:
 
 # ---------------------------------------------------------------- report bodies
 def baselines_body(runs, events: int, rate: float, paced_seconds: float) -> str:
-    from streams.bench import e2e_table
+    from powersell.benchmarks.workers import e2e_table
 
     return ("### Baselines: a bare kafka-python loop and a bare faust passthrough\n\n" + e2e_table(runs)
-            + f"\n\nThe same {events} raw order events (streams.bench's generator) preloaded into a fresh bench.raw.orders "
+            + f"\n\nThe same {events} raw order events (powersell.benchmarks.workers's generator) preloaded into a fresh bench.raw.orders "
               "(4 partitions) before each process starts; events/s is the output records' CreateTime span over that "
               f"backlog. Then {max(1, int(rate * paced_seconds))} more at {rate:,.0f} events/s: latency is each output "
               "record's CreateTime minus its raw record's. The loop is kafka-python's KafkaConsumer (group, auto "
-              "commit) and KafkaProducer (acks=all) copying each record; the passthrough is streams/passthrough.py "
+              "commit) and KafkaProducer (acks=all) copying each record; the passthrough is powersell/benchmarks/passthrough.py "
               "with the workers' faust settings. Each process runs alone; peak RSS is its VmHWM.")
 
 
@@ -121,7 +121,7 @@ def pipeline_body(f, passthrough_rate: float | None, cores: int) -> str:
     red, win = f.redacted_latency, f.analytics_latency
     win_lat = None
     if win is not None and win.latencies_ms:
-        from .bench_figures import latency_summary
+        from powersell.benchmarks.figures import latency_summary
         win_lat = latency_summary(win.latencies_ms)
     paced_rows = [["offered (the producer)", _n(f.paced_offered), "", "", "", ""],
                   ["privacy worker -> redacted.orders", _n(f.paced_privacy), _n(red and red.p50), _n(red and red.p99),
@@ -141,7 +141,7 @@ def pipeline_body(f, passthrough_rate: float | None, cores: int) -> str:
         "\nMethod: a scratch broker of the run's own holds the catalog's topics, so the workers run unchanged "
         "(`powersell-pipeline worker redaction` / `worker aggregation`, WARNING logs, a throwaway pseudonym key) and "
         "the bench's events never meet real data; every bench shop's connection consent is granted before its "
-        "events. The events are streams.bench's raw orders (120 shops, Shopee and Lazada in VN, TikTok Shop in TH), "
+        "events. The events are powersell.benchmarks.workers's raw orders (120 shops, Shopee and Lazada in VN, TikTok Shop in TH), "
         "published to raw.orders by shop key like the connectors'. Before a backlog the workers are up and warm (one "
         "event per partition went through). Privacy events/s: the CreateTime span of the redacted records. "
         "Aggregation events/s: its records-aggregated counter (/metrics, sampled every 0.25 s). Full pipeline: "
@@ -248,7 +248,7 @@ def scaling_body(f, cores: int) -> str:
 
 # ---------------------------------------------------------------- the command
 def cmd_bench_all(args, settings: Settings) -> int:
-    from streams.bench import BenchError
+    from powersell.benchmarks.workers import BenchError
 
     if args.events < 100 or args.rate <= 0 or args.paced_seconds <= 0 or args.window_seconds <= 0 \
             or args.broker_records <= 0:
@@ -271,7 +271,7 @@ def cmd_bench_all(args, settings: Settings) -> int:
         _say(f"[broker] starting a scratch broker for the run at {broker.settings.bootstrap_servers}")
         bench_settings = broker.up()
         if "broker" in args.parts:
-            from .kafka_perf import markdown_body, measure_broker_limit
+            from powersell.benchmarks.broker import markdown_body, measure_broker_limit
 
             _say(f"[a: broker] Kafka's perf tools, {args.broker_records:,} records of 1 KiB")
             limit = measure_broker_limit(bench_settings, records=args.broker_records,
@@ -281,7 +281,7 @@ def cmd_bench_all(args, settings: Settings) -> int:
         if "baselines" in args.parts:
             passthrough_rate = run_baselines(bench_settings, workdir, args, command)
         if "pipeline" in args.parts:
-            from .bench_pipeline import PipelineOptions, run_pipeline_bench
+            from powersell.benchmarks.pipeline import PipelineOptions, run_pipeline_bench
 
             options = PipelineOptions(events=args.events, rate=args.rate, paced_seconds=args.paced_seconds,
                                       window_seconds=args.window_seconds, aggregation=aggregation_worker_available())
@@ -315,7 +315,7 @@ def _interrupt(signum, frame):  # noqa: ARG001 (signal handler signature)
 def aggregation_worker_available() -> bool:
     """HOOK: `worker aggregation` exists once streams/commands.py offers it; without it the pipeline
     part runs the privacy worker alone and says so."""
-    from .cli import build_parser
+    from powersell.cli import build_parser
 
     try:
         build_parser().parse_args(["worker", "aggregation"])
@@ -325,9 +325,9 @@ def aggregation_worker_available() -> bool:
 
 
 def run_baselines(settings: Settings, workdir: Path, args, command: str) -> float:
-    from streams.bench import BenchKafka, bench_order_records, encode_events, run_app
+    from powersell.benchmarks.workers import BenchKafka, bench_order_records, encode_events, run_app
 
-    from .bench_loop import run_loop
+    from powersell.benchmarks.loop import run_loop
 
     paced_count = max(1, int(args.rate * args.paced_seconds))
     _say(f"[b: baselines] building and encoding {args.events + paced_count:,} raw order events...")
@@ -348,9 +348,9 @@ def run_baselines(settings: Settings, workdir: Path, args, command: str) -> floa
 def run_security_cost(settings: Settings, secured: Settings, workdir: Path, args) -> str:
     """(e) The same events through the kafka-python loop, the faust passthrough and the redaction worker,
     on the secured scratch broker and on an open one started beside it; returns the section's body."""
-    from streams.bench import BenchKafka, bench_order_records, encode_events, run_app
+    from powersell.benchmarks.workers import BenchKafka, bench_order_records, encode_events, run_app
 
-    from .bench_loop import run_loop
+    from powersell.benchmarks.loop import run_loop
 
     paced_count = max(1, int(args.rate * args.paced_seconds))
     _say(f"[e: security] building and encoding {args.events + paced_count:,} raw order events...")
@@ -376,7 +376,7 @@ def run_security_cost(settings: Settings, secured: Settings, workdir: Path, args
 
 def security_body(secured, open_, events: int, rate: float) -> str:
     """Each process's events/s and latency on both brokers, and what TLS + SCRAM cost."""
-    from streams.bench import APP_LABELS
+    from powersell.benchmarks.workers import APP_LABELS
 
     def ms(x: float | None) -> str:
         return "n/a" if x is None else f"{x:,.0f}"

@@ -1,8 +1,8 @@
 """The bare kafka-python baseline of `bench all`: consume a topic and produce every record
 unchanged to another, nothing else (acks=all, the group's offsets auto-committed), in its
-own process, measured exactly as streams.bench measures the faust passthrough.
+own process, measured exactly as powersell.benchmarks.workers measures the faust passthrough.
 
-    python -m pipeline_core.bench_loop --group G --source TOPIC --sink TOPIC   (used by the bench)
+    python -m powersell.benchmarks.loop --group G --source TOPIC --sink TOPIC   (used by the bench)
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Sequence
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LOOP_OUTPUT = "bench.loop.orders"
 
 
 def loop_main(argv: Sequence[str]) -> int:
     from kafka import KafkaConsumer, KafkaProducer
 
-    parser = argparse.ArgumentParser(prog="python -m pipeline_core.bench_loop")
+    parser = argparse.ArgumentParser(prog="python -m powersell.benchmarks.loop")
     parser.add_argument("--group", required=True)
     parser.add_argument("--source", required=True)
     parser.add_argument("--sink", required=True)
@@ -61,9 +61,9 @@ def loop_main(argv: Sequence[str]) -> int:
 
 
 def run_loop(kafka, backlog, paced, rate: float, workdir: Path):
-    """The loop in its own process on the bench topics of streams.bench: drain the backlog, then
-    the paced events. Same steps and figures as streams.bench.run_app gives the faust passthrough."""
-    from streams.bench import RAW, _stop, _wait_for, cpu_seconds, measure, peak_rss_kib
+    """The loop in its own process on the bench topics of powersell.benchmarks.workers: drain the backlog, then
+    the paced events. Same steps and figures as powersell.benchmarks.workers.run_app gives the faust passthrough."""
+    from powersell.benchmarks.workers import RAW, _stop, _wait_for, cpu_seconds, measure, peak_rss_kib
 
     kafka.recreate([RAW, LOOP_OUTPUT])
     kafka.preload(backlog)
@@ -73,7 +73,7 @@ def run_loop(kafka, backlog, paced, rate: float, workdir: Path):
            "POWERSELL_BOOTSTRAP_SERVERS": kafka.settings.bootstrap_servers, **principal_env(kafka.settings, OPERATOR)}
     log = workdir / f"{group}.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline_core.bench_loop", "--group", group,
+        proc = subprocess.Popen([sys.executable, "-m", "powersell.benchmarks.loop", "--group", group,
                                  "--source", RAW, "--sink", LOOP_OUTPUT],
                                 env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(REPO))
     try:

@@ -12,7 +12,7 @@ import faust
 
 from pipeline_core.settings import Settings
 
-from .app import faust_app
+from streams.app import faust_app
 
 SOURCE = "bench.raw.orders"
 SINK = "bench.passthrough.orders"

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import BrokerError
-from .kafka_broker import LocalKafka, _run, _tail, broker_answers, check_tools, maven_resolve
-from .security import java_client_properties, kafka_client_config, write_private
-from .settings import Settings
-from .topics import DATA_PARTITIONS
+from pipeline_core.errors import BrokerError
+from pipeline_core.kafka_broker import LocalKafka, _run, _tail, broker_answers, check_tools, maven_resolve
+from pipeline_core.security import java_client_properties, kafka_client_config, write_private
+from pipeline_core.settings import Settings
+from pipeline_core.topics import DATA_PARTITIONS
 
 PRODUCER_TOOL = "org.apache.kafka.tools.ProducerPerformance"
 CONSUMER_TOOL = "org.apache.kafka.tools.ConsumerPerformance"
@@ -185,7 +185,7 @@ def measure_broker_limit(settings: Settings, records: int = DEFAULT_RECORDS, rec
     check_tools(need_maven=not (broker.jars_cached() and tools_jar(settings).is_file()))
     lib_dir, jar = broker.ensure_jars(), ensure_tools_jar(settings, progress)
 
-    from .kafka_io import admin_client  # kafka-python only when a run really happens
+    from pipeline_core.kafka_io import admin_client  # kafka-python only when a run really happens
 
     topic, group = f"{TOPIC_PREFIX}{uuid.uuid4().hex[:12]}", f"{TOPIC_PREFIX}group-{uuid.uuid4().hex[:12]}"
     admin = admin_client(settings)
@@ -237,7 +237,7 @@ def _run_tool(cmd: list[str], timeout: float, which: str) -> str:
 # ---------------------------------------------------------------- report
 def markdown_body(limit: BrokerLimit) -> str:
     """The figures as a BENCHMARKS.md section body."""
-    from .bench_report import table
+    from powersell.benchmarks.report import table
 
     p, c = limit.producer, limit.consumer
     def latency(f: ProducerFigures) -> str:
@@ -266,7 +266,7 @@ def markdown_body(limit: BrokerLimit) -> str:
 def cmd_bench_broker(args, settings: Settings) -> int:
     import sys
 
-    from .bench_report import write_section
+    from powersell.benchmarks.report import write_section
 
     limit = measure_broker_limit(settings, records=args.records,
                                  progress=lambda msg: print(msg, file=sys.stderr, flush=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from .settings import Settings
+from pipeline_core.settings import Settings
 
 
 def _say(msg: str) -> None:
@@ -14,8 +14,8 @@ def _say(msg: str) -> None:
 
 def apply_if_secured(settings: Settings, say: Callable[[str], None]) -> None:
     """After `topics create`: put the rules on a broker that enforces them (nothing to do on an open one)."""
-    from .acl_admin import apply_acls
-    from .security import client_security
+    from pipeline_core.acl_admin import apply_acls
+    from pipeline_core.security import client_security
     from kafka.errors import ClusterAuthorizationFailedError, SecurityDisabledError
 
     if client_security(settings).protocol == "PLAINTEXT":
@@ -30,8 +30,8 @@ def apply_if_secured(settings: Settings, say: Callable[[str], None]) -> None:
 
 
 def cmd_acl(args, settings: Settings) -> int:
-    from .acl import format_kafka_acls, format_matrix
-    from .acl_admin import apply_acls, known_principals
+    from pipeline_core.acl import format_kafka_acls, format_matrix
+    from pipeline_core.acl_admin import apply_acls, known_principals
 
     if args.action == "apply":
         report = apply_acls(settings)
@@ -48,7 +48,7 @@ def cmd_acl(args, settings: Settings) -> int:
 
 
 def cmd_principal(args, settings: Settings) -> int:
-    from .acl_admin import add_principal
+    from pipeline_core.acl_admin import add_principal
 
     path = add_principal(settings, args.name, args.role)
     _say(f"principal {args.name} ({args.role}): SCRAM user made and its access rules applied")

@@ -7,9 +7,9 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from .consent_records import consent_record
-from .errors import ConfigError
-from .settings import Settings
+from pipeline_core.consent_records import consent_record
+from pipeline_core.errors import ConfigError
+from pipeline_core.settings import Settings
 
 PURPOSES = {  # command-line name -> (ConsentEvent purpose, what its scope names, allowed scopes or None for any)
     "connection": ("SHOP_DATA_CONNECTION", "marketplace", {"shopee", "lazada", "tiktok_shop"}),
@@ -23,7 +23,7 @@ SOURCES = {"app": "POWERSELL_APP", "support": "SUPPORT", "marketplace": "MARKETP
 
 
 def _partners() -> set[str]:
-    from .topics import CATALOG
+    from pipeline_core.topics import CATALOG
     return {t.name.split(".", 1)[1] for t in CATALOG if t.name.startswith("partner.")}
 
 
@@ -69,7 +69,7 @@ def change_record(args) -> tuple[str, dict]:
 
 
 def cmd_consent(args, settings: Settings) -> int:
-    from .kafka_io import AvroPublisher
+    from pipeline_core.kafka_io import AvroPublisher
     if args.action == "show":
         return _show(args, settings)
     key, record = change_record(args)
@@ -84,9 +84,9 @@ def cmd_consent(args, settings: Settings) -> int:
 
 
 def _show(args, settings: Settings) -> int:
-    from .avro_codec import default_registry
-    from .consent_records import ConsentState, newer
-    from .kafka_io import read_topic
+    from pipeline_core.avro_codec import default_registry
+    from pipeline_core.consent_records import ConsentState, newer
+    from pipeline_core.kafka_io import read_topic
     registry, latest = default_registry(), {}
     prefix = f"{args.subject}|"
     for key, value, _ in read_topic(settings, "consent.events", idle_timeout=1.0):

@@ -13,16 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from streams.bench import BenchError, BenchEvent, cpu_seconds
+from powersell.benchmarks.workers import BenchError, BenchEvent, cpu_seconds
 
-from .bench_figures import metric_value, metrics_port, paced, peak_rss_tracker
-from .security import OPERATOR, kafka_client_config, principal_env
-from .settings import Settings
+from powersell.benchmarks.figures import metric_value, metrics_port, paced, peak_rss_tracker
+from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
+from pipeline_core.settings import Settings
 
 if TYPE_CHECKING:
-    from .bench_pipeline import PipelineFigures, PipelineOptions
+    from powersell.benchmarks.pipeline import PipelineFigures, PipelineOptions
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RAW, REDACTED = "raw.orders", "redacted.orders"
 AGGREGATED = ("powersell_processing_duration_seconds_count", {"stage": "aggregator"})  # one per record aggregated
 
@@ -90,7 +90,7 @@ class PipelineSession:
     def __init__(self, settings: Settings, workdir: Path, options: PipelineOptions):
         from kafka import KafkaConsumer, KafkaProducer
 
-        from .kafka_io import admin_client
+        from pipeline_core.kafka_io import admin_client
 
         self.settings, self.workdir, self.options = settings, workdir, options
         self.admin = admin_client(settings)
@@ -121,7 +121,7 @@ class PipelineSession:
             "POWERSELL_LOG_LEVEL": "WARNING",
             **principal_env(self.settings, OPERATOR),  # bench app ids are not a service's: the operator runs them
         })
-        worker = WorkerProcess(label, [sys.executable, "-m", "pipeline_core.cli", "worker", name], env,
+        worker = WorkerProcess(label, [sys.executable, "-m", "powersell.cli", "worker", name], env,
                                self.workdir / f"{label.replace(' ', '-')}.log")
         self.workers.append(worker)
         _say(f"[pipeline] started the {label} (pid {worker.pid})")
@@ -150,8 +150,8 @@ class PipelineSession:
     # ------------------------------------------------------------ Kafka
     def setup(self, shops: set[tuple[str, str]], granted_at: datetime) -> None:
         """The catalog's topics, and every bench shop's connection consent, granted before its events."""
-        from .consent_records import CONNECTION, consent_record
-        from .kafka_io import AvroPublisher, ensure_topics
+        from pipeline_core.consent_records import CONNECTION, consent_record
+        from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 
         ensure_topics(self.settings)
         publisher = AvroPublisher(self.settings, client_id="bench-all-consent")

@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from pipeline_core.errors import ConfigError
 
-OPS_DIR = Path(__file__).resolve().parents[1] / "ops"
+OPS_DIR = Path(__file__).resolve().parents[2] / "ops"
 DASHBOARD = OPS_DIR / "grafana" / "dashboards" / "powersell-pipeline.json"
 ALERT_RULES = OPS_DIR / "prometheus" / "alerts.yml"
 

@@ -19,11 +19,11 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from .avro_codec import default_registry
-from .kafka_io import AvroPublisher, end_offsets, ensure_topics, read_since
-from .security import as_principal, kafka_client_config, principal_env, without_security_env
-from .settings import Settings, free_ports
-from .topics import CATALOG, AccessClass
+from pipeline_core.avro_codec import default_registry
+from pipeline_core.kafka_io import AvroPublisher, end_offsets, ensure_topics, read_since
+from pipeline_core.security import as_principal, kafka_client_config, principal_env, without_security_env
+from pipeline_core.settings import Settings, free_ports
+from pipeline_core.topics import CATALOG, AccessClass
 
 RAW = ("raw.shops", "raw.products", "raw.orders")
 DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
@@ -88,9 +88,9 @@ def personal_values(registry, records) -> set[str]:
 def opened_raw(settings, registry, decoded_raw) -> list[tuple[str, dict]]:
     """The raw events with their sealed fields opened (the key store of this data dir), to know which
     personal values to look for; a record of an erased subject cannot be opened and is left out."""
-    from .keystore import open_keystore
-    from .pseudonyms import pipeline_pseudonym_key
-    from .sealing import RecordSealer, SealingError
+    from pipeline_core.keystore import open_keystore
+    from pipeline_core.pseudonyms import pipeline_pseudonym_key
+    from pipeline_core.sealing import RecordSealer, SealingError
 
     sealer = RecordSealer(open_keystore(settings), pipeline_pseudonym_key(settings.data_dir), registry)
     out = []
@@ -125,9 +125,9 @@ def run_pipeline(args, settings: Settings) -> int:
     from connectors.runner import ConnectorService
     from connectors.webhook import WebhookReceiver
 
-    from .aiohttp_thread import serve_in_thread
-    from .kafka_broker import LocalKafka, broker_answers
-    from .metrics import serve_metrics
+    from pipeline_core.aiohttp_thread import serve_in_thread
+    from pipeline_core.kafka_broker import LocalKafka, broker_answers
+    from pipeline_core.metrics import serve_metrics
 
     started = time.monotonic()
     broker = LocalKafka(settings, progress=lambda m: say(f"  {m}"))
@@ -161,7 +161,7 @@ def run_pipeline(args, settings: Settings) -> int:
         for label, argv in (("privacy worker", ["worker", "redaction"]),
                             ("aggregation worker", ["worker", "aggregation", "--k", str(DEMO_K), "--tick-seconds", "2"])):
             log_path = settings.data_dir / f"run-{argv[1]}-worker.log"
-            workers[label] = subprocess.Popen([sys.executable, "-m", "pipeline_core.cli", *argv, "--metrics-port",
+            workers[label] = subprocess.Popen([sys.executable, "-m", "powersell.cli", *argv, "--metrics-port",
                                                str(ports[label])], stdout=subprocess.DEVNULL,
                                               env={**worker_env, **principal_env(settings, principals[label])},
                                               stderr=open(log_path, "wb"))
@@ -275,7 +275,7 @@ def _post(url: str, payload: dict) -> None:
 
 
 def summary(settings, registry, records, raw, endpoints, privacy_metrics, workers_alive, started) -> int:
-    from .cli import jsonable
+    from powersell.cli import jsonable
 
     per_topic = Counter(t for t, *_ in records)
     print(f"\nPowerSell pipeline run: {time.monotonic() - started:.0f} s, Kafka at {settings.bootstrap_servers}\n")

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from streams.bench import BenchError, BenchEvent, bench_order_records, encode_events, events_per_second
+from powersell.benchmarks.workers import BenchError, BenchEvent, bench_order_records, encode_events, events_per_second
 
-from .bench_figures import (Latency, StageRate, WindowLatencies, latency_summary, order_group, restamp, stage_rate,
+from powersell.benchmarks.figures import (Latency, StageRate, WindowLatencies, latency_summary, order_group, restamp, stage_rate,
                             window_latencies)
-from .bench_session import RAW, REDACTED, PipelineSession
-from .settings import Settings
+from powersell.benchmarks.session import RAW, REDACTED, PipelineSession
+from pipeline_core.settings import Settings
 
 PRIVACY_GROUP = "powersell-redactor"    # streams.app.APP_ID: the group of every privacy worker
 ANALYTICS = "analytics.aggregates"
@@ -79,8 +79,8 @@ class EventSet:
 def build_event_sets(options: PipelineOptions, start: datetime) -> tuple[dict[str, EventSet], set[tuple[str, str]]]:
     """warmup, backlog1, backlog3, paced: one generated run of orders, restamped per phase; and the
     (shop key, marketplace) of every shop, for its consent."""
-    from .kafka_io import partition_for
-    from .topics import topic
+    from pipeline_core.kafka_io import partition_for
+    from pipeline_core.topics import topic
 
     n_paced = max(1, int(options.rate * options.paced_seconds))
     per_window = max(1, int(options.rate * options.window_seconds))
@@ -118,7 +118,7 @@ def _cpu_shares(before: dict[str, float | None], after: dict[str, float | None],
 
 def _redacted_rate(session: PipelineSession, since: dict[int, int], wanted: set[str]) -> tuple[float, dict[str, int]]:
     """events/s from the CreateTime span of the redacted records of `wanted` events; their times by event id."""
-    from .avro_codec import default_registry
+    from pipeline_core.avro_codec import default_registry
 
     registry = default_registry()
     out: dict[str, int] = {}
@@ -252,7 +252,7 @@ def last_error_line(text: str) -> str:
 
 
 def settings_partitions() -> int:
-    from .topics import topic
+    from pipeline_core.topics import topic
     return topic(RAW).partitions
 
 
@@ -260,7 +260,7 @@ def wait_for_windows(session: PipelineSession, paced_set: EventSet, raw_ts: list
                      timeout: float = 40.0) -> WindowLatencies:
     """Read analytics.aggregates until every window group of the paced events has its full count,
     or `timeout` s (a few of the aggregation worker's publishing ticks) passed."""
-    from .avro_codec import default_registry
+    from pipeline_core.avro_codec import default_registry
 
     registry = default_registry()
     events = list(zip(paced_set.groups, raw_ts))

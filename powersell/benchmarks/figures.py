@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 
-from streams.bench import percentile
+from powersell.benchmarks.workers import percentile
 
 HOUR_MS = 3_600_000
 CURRENCY_COUNTRY = {"VND": "VN", "THB": "TH"}  # as the aggregation falls back when an address has no country
@@ -27,7 +27,7 @@ class Latency:
 
 
 def latency_summary(values_ms: Sequence[float]) -> Latency | None:
-    """Nearest-rank p50 and p99 (streams.bench.percentile) and the maximum; None for no values."""
+    """Nearest-rank p50 and p99 (powersell.benchmarks.workers.percentile) and the maximum; None for no values."""
     if not values_ms:
         return None
     return Latency(len(values_ms), percentile(values_ms, 50), percentile(values_ms, 99), max(values_ms))

@@ -14,7 +14,7 @@ The look-alikes are the hard negatives: shops, brands, places and streets named 
 used as pronouns ("anh chị em", "Chị ơi"), Thai words that begin like a title ("คุณภาพ",
 "นายหน้า"), hashtags and "@ price" quantities.
 
-Every value generator returns segments (text, role, kind) like streams.pii_corpus's slots.
+Every value generator returns segments (text, role, kind) like powersell.benchmarks.pii_corpus's slots.
 """
 
 from __future__ import annotations
@@ -378,7 +378,7 @@ class PeopleValues:
 
 # ---------------------------------------------------------------------------------------- phrases
 
-# {slot}s: name_* / addr / handle / oop / trk / carrier are filled here, the rest by streams.pii_corpus.
+# {slot}s: name_* / addr / handle / oop / trk / carrier are filled here, the rest by powersell.benchmarks.pii_corpus.
 PEOPLE_PHRASES: dict[str, dict[str, list[str]]] = {
     "vi": {
         "NAME": [
@@ -476,7 +476,7 @@ PEOPLE_KIND_WEIGHTS = {
     "en": {"NAME": 14, "ADDRESS": 12, "HANDLE": 8, "PHONE": 5, "TRACKING_NUMBER": 8},
 }
 
-# Look-alike kinds this module adds (streams.pii_corpus has its own).
+# Look-alike kinds this module adds (powersell.benchmarks.pii_corpus has its own).
 PEOPLE_LOOKALIKES = ("brand", "place", "street_name", "common_phrase", "title_word", "hashtag", "unit_price")
 
 

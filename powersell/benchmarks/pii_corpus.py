@@ -5,7 +5,7 @@ the fields the pipeline scans: product titles and descriptions, buyer notes, cha
 address lines. About half carry personal data, labelled with its kind and exact substring;
 the other half carry only look-alikes that must survive redaction (order numbers, SKUs,
 EAN-13 barcodes, listing ids, prices, dates, times, sizes, model numbers, product links,
-versions; and, from streams.pii_corpus_people, shops, brands, places and
+versions; and, from powersell.benchmarks.pii_corpus_people, shops, brands, places and
 streets named like people, kinship words used as pronouns, Thai words that begin like a
 title, hashtags), which are labelled too. Values follow the real formats (allocated phone
 ranges, issuer prefixes, province codes, checksums) and vary the way people write them:
@@ -13,7 +13,7 @@ separators, brackets, full-width and Thai digits, Thai with no spaces, Vietnames
 accents, in lower case or typed with combining accents. People's names, the household part
 of street addresses, social handles, phone numbers outside the numbering plan after a
 contact word, and parcel tracking numbers are labelled NAME, ADDRESS, HANDLE, PHONE and
-TRACKING_NUMBER (streams.pii_corpus_people says how they are written).
+TRACKING_NUMBER (powersell.benchmarks.pii_corpus_people says how they are written).
 
 The committed file is generate(SEED); `bench redaction` measures on UNSEEN_SEEDS, which no
 one tuned a detector on.
@@ -21,9 +21,9 @@ one tuned a detector on.
 `evaluate(lines)` runs the detectors and reports recall per kind, the share of look-alikes
 kept intact, and lines per second.
 
-    python -m streams.pii_corpus            # evaluate the committed corpus
-    python -m streams.pii_corpus --write    # regenerate tests/data/pii_corpus.jsonl first
-    python -m streams.pii_corpus --unseen   # evaluate generate(seed) for every seed of UNSEEN_SEEDS
+    python -m powersell.benchmarks.pii_corpus            # evaluate the committed corpus
+    python -m powersell.benchmarks.pii_corpus --write    # regenerate tests/data/pii_corpus.jsonl first
+    python -m powersell.benchmarks.pii_corpus --unseen   # evaluate generate(seed) for every seed of UNSEEN_SEEDS
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ from stdnum import ean, luhn
 from stdnum.th import pin
 from stdnum.vn import mst
 
-from streams.pii_corpus_people import (PEOPLE_KEEP_PHRASES, PEOPLE_KIND_WEIGHTS, PEOPLE_LOOKALIKES, PEOPLE_PHRASES,
+from powersell.benchmarks.pii_corpus_people import (PEOPLE_KEEP_PHRASES, PEOPLE_KIND_WEIGHTS, PEOPLE_LOOKALIKES, PEOPLE_PHRASES,
                                        PeopleSlots, PeopleValues, outside_numbering_plan)
 
-CORPUS_PATH = Path(__file__).resolve().parents[1] / "tests" / "data" / "pii_corpus.jsonl"
+CORPUS_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "pii_corpus.jsonl"
 SEED = 20261129
 LINES = 3600
 # Seeds the committed corpus is not written from: `bench redaction` measures on these.
@@ -223,7 +223,7 @@ class Values:
             return _thai_digits(s)
         return s
 
-    # ---- people: names and street addresses, labelled NAME and ADDRESS (streams.pii_corpus_people)
+    # ---- people: names and street addresses, labelled NAME and ADDRESS (powersell.benchmarks.pii_corpus_people)
     def person(self, lang: str) -> list[Seg]:
         p = self.people
         if lang == "vi":

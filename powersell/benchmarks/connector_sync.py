@@ -10,17 +10,17 @@ import tempfile
 import time
 from datetime import timedelta
 
-from pipeline_core.bench_report import table, write_section
+from powersell.benchmarks.report import table, write_section
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 from pipeline_core.security import principal_env
 from pipeline_core.settings import Settings
 
-from . import MARKETPLACES
-from .assembly import build_connector
-from .commands import authorise_simulated_shops, serve_simulator, simulator_env, simulator_for
-from .config import SyncConfig, marketplace_config
-from .metrics import ConnectorMetrics
-from .runner import ConnectorService
+from connectors import MARKETPLACES
+from connectors.assembly import build_connector
+from connectors.commands import authorise_simulated_shops, serve_simulator, simulator_env, simulator_for
+from connectors.config import SyncConfig, marketplace_config
+from connectors.metrics import ConnectorMetrics
+from connectors.runner import ConnectorService
 
 
 def bench_one(settings: Settings, name: str, shops: int, products: int, orders: int) -> list[object]:

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPORT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+REPORT = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
 
 
 def machine() -> str:

@@ -17,9 +17,9 @@ from typing import Sequence
 
 from kafka.errors import KafkaError
 
-from .errors import DecodeError, PipelineError
-from .logs import configure as configure_logs
-from .settings import SETTINGS_DOC, Settings
+from pipeline_core.errors import DecodeError, PipelineError
+from pipeline_core.logs import configure as configure_logs
+from pipeline_core.settings import SETTINGS_DOC, Settings
 
 try:
     VERSION = version("powersell-pipeline")
@@ -48,12 +48,12 @@ def jsonable(value):
 
 # ---------------------------------------------------------------- kafka
 def cmd_kafka(args, settings: Settings) -> int:
-    from .kafka_broker import LocalKafka
+    from pipeline_core.kafka_broker import LocalKafka
 
     if args.action == "compose-secrets":
         from pathlib import Path
 
-        from .compose_secrets import make_compose_secrets
+        from pipeline_core.compose_secrets import make_compose_secrets
         made = make_compose_secrets(Path(args.dir))
         _say(f"{len(made)} file(s) made in {args.dir} (0700; never commit it)" if made else f"{args.dir} is complete")
         return 0
@@ -76,7 +76,7 @@ def cmd_kafka(args, settings: Settings) -> int:
 
 # ---------------------------------------------------------------- topics
 def cmd_topics(args, settings: Settings) -> int:
-    from .topics import CATALOG
+    from pipeline_core.topics import CATALOG
 
     if args.action == "list":
         rows = [(t.name, t.access.value, t.value_schema.rsplit(".", 1)[1], str(t.partitions), t.cleanup,
@@ -87,7 +87,7 @@ def cmd_topics(args, settings: Settings) -> int:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         return 0
     if args.action == "create":
-        from .kafka_io import ensure_topics
+        from pipeline_core.kafka_io import ensure_topics
 
         report = ensure_topics(settings)
         _say(f"created {len(report.created)} topic(s), {len(report.existing)} already existed")
@@ -95,7 +95,7 @@ def cmd_topics(args, settings: Settings) -> int:
             print(name)
         if report.not_permitted:
             _say("warning: this principal may not see or create: " + ", ".join(report.not_permitted))
-        from .acl_commands import apply_if_secured
+        from powersell.acl_commands import apply_if_secured
         apply_if_secured(settings, _say)
         if report.mismatched:
             _say("warning: partition count differs from the catalog for: " + ", ".join(report.mismatched))
@@ -105,9 +105,9 @@ def cmd_topics(args, settings: Settings) -> int:
 
 
 def tail(args, settings: Settings) -> int:
-    from .avro_codec import default_registry
-    from .kafka_io import read_topic
-    from .topics import AccessClass, topic
+    from pipeline_core.avro_codec import default_registry
+    from pipeline_core.kafka_io import read_topic
+    from pipeline_core.topics import AccessClass, topic
 
     t = topic(args.name)
     if t.access is AccessClass.RESTRICTED:
@@ -134,7 +134,7 @@ def tail(args, settings: Settings) -> int:
 
 # ---------------------------------------------------------------- run (the main job)
 def cmd_run(args, settings: Settings) -> int:
-    from .main_job import run_pipeline
+    from powersell.main_job import run_pipeline
     return run_pipeline(args, settings)
 
 
@@ -219,26 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_connector_commands(sub)
     from streams.commands import add_commands as add_stream_commands
     add_stream_commands(sub)
-    from .consent_commands import add_commands as add_consent_commands
+    from powersell.consent_commands import add_commands as add_consent_commands
     add_consent_commands(sub)
     from streams.key_commands import add_commands as add_key_commands
     add_key_commands(sub)
     from streams.erasure_commands import add_commands as add_erasure_commands
     add_erasure_commands(sub)
-    from .acl_commands import add_commands as add_acl_commands
+    from powersell.acl_commands import add_commands as add_acl_commands
     add_acl_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
                        description="Benchmarks measure speed on this machine; each prints a table and keeps it in "
                                    "its section of BENCHMARKS.md. Needs the broker (`kafka up`).")
     bsub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    from connectors.bench import add_bench_commands
+    from powersell.benchmarks.connector_sync import add_bench_commands
     add_bench_commands(bsub)
-    from streams.bench import add_bench_commands as add_stream_bench_commands
+    from powersell.benchmarks.workers import add_bench_commands as add_stream_bench_commands
     add_stream_bench_commands(bsub)
-    from .kafka_perf import add_bench_commands as add_broker_bench_commands
+    from powersell.benchmarks.broker import add_bench_commands as add_broker_bench_commands
     add_broker_bench_commands(bsub)
-    from .bench_all import add_bench_commands as add_suite_bench_commands
+    from powersell.benchmarks.suite import add_bench_commands as add_suite_bench_commands
     add_suite_bench_commands(bsub)
     return parser
 

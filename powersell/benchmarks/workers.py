@@ -4,12 +4,12 @@ each side by side with a baseline, on this machine, in one run.
 1. Detection: the engine (`streams.detectors.scan`) and Microsoft Presidio's pattern
    recognizers (presidio-analyzer, no NLP engine or model; phone regions VN and TH added
    to Presidio's defaults) on the labelled corpus generated on seeds other than the
-   committed file's (`streams.pii_corpus.UNSEEN_SEEDS`: lines no detector was tuned on),
-   both scored by `streams.pii_corpus.evaluate`: recall per kind, look-alikes kept, lines/s;
+   committed file's (`powersell.benchmarks.pii_corpus.UNSEEN_SEEDS`: lines no detector was tuned on),
+   both scored by `powersell.benchmarks.pii_corpus.evaluate`: recall per kind, look-alikes kept, lines/s;
    and the engine's lines/s in a fresh process pinned to one core, start-up included.
 2. End to end through Kafka: the redaction worker (the same faust settings and
    `RedactionStage` as `worker redaction`) and a bare faust passthrough agent
-   (streams/passthrough.py) on the same raw order events, each in its own process, on
+   (powersell/benchmarks/passthrough.py) on the same raw order events, each in its own process, on
    dedicated topics bench.raw.orders -> bench.redacted.orders / bench.passthrough.orders:
    events/s draining a backlog, p50/p99 latency (raw record's CreateTime to output
    record's CreateTime) at a steady offered rate, peak RSS (VmHWM).
@@ -19,7 +19,7 @@ replaces the detection part there and keeps the last end-to-end figures). Presid
 installed with pip into the running interpreter's environment when it is missing; the
 test suite never needs it.
 
-    python -m streams.bench run-app {redaction,passthrough} --app-id ID   (used by the bench)
+    python -m powersell.benchmarks.workers run-app {redaction,passthrough} --app-id ID   (used by the bench)
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pipeline_core.errors import PipelineError
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RAW = "bench.raw.orders"
 REDACTED = "bench.redacted.orders"
 PASSTHROUGH = "bench.passthrough.orders"
@@ -67,7 +67,7 @@ PRESIDIO_KINDS = {
     "US_BANK_NUMBER": "BANK_ACCOUNT",   # Presidio's only bank account recognizer: any 8-17 digits
 }
 PRESIDIO_ENTITY = {kind: entity for entity, kind in PRESIDIO_KINDS.items()}
-# Rows of the report whose labels a Presidio entity can also cover (streams.pii_corpus.SAME_VALUE, measured_kind).
+# Rows of the report whose labels a Presidio entity can also cover (powersell.benchmarks.pii_corpus.SAME_VALUE, measured_kind).
 PRESIDIO_ALSO = {"PHONE_OUTSIDE_PLAN": "PHONE_NUMBER", "HANDLE": "URL (profile links only)"}
 # The free-text issue's targets (issue 12).
 NEW_KIND_RECALL, EXISTING_KIND_RECALL, LOOKALIKES_KEPT, ENGINE_LINES_PER_SECOND = 0.95, 0.99, 0.97, 10_000
@@ -165,7 +165,7 @@ def _n(x: float) -> str:
 
 def detection_tables(engine, presidio, presidio_kept_without_bank: float | None = None) -> str:
     """Two markdown tables: per kind, and a summary (lines/s, recall, look-alikes kept)."""
-    from pipeline_core.bench_report import table
+    from powersell.benchmarks.report import table
 
     kinds = sorted(engine.total)
     covered = [k for k in kinds if k in PRESIDIO_ENTITY]
@@ -216,7 +216,7 @@ class AppRun:
 
 
 def e2e_table(runs: Sequence[AppRun]) -> str:
-    from pipeline_core.bench_report import table
+    from powersell.benchmarks.report import table
 
     def ms(x: float | None) -> str:
         return "n/a" if x is None else f"{x:,.0f}"
@@ -243,7 +243,7 @@ class ColdRun:
 
 def free_text_target_lines(engine, cold: ColdRun | None = None) -> list[str]:
     """Issue 12's targets: recall per kind (new and earlier ones), look-alikes kept, lines/s on one core."""
-    from streams.pii_corpus import EXISTING_KINDS, NEW_KINDS, NEW_LOOKALIKES
+    from powersell.benchmarks.pii_corpus import EXISTING_KINDS, NEW_KINDS, NEW_LOOKALIKES
 
     def verdict(value: float, target: float) -> str:
         return "met" if value >= target else f"missed by {target - value:.3f}"
@@ -398,7 +398,7 @@ def cold_run(texts: Sequence[str], runs: int = 3) -> ColdRun:
 def bench_detection(repeat: int = 3):
     """(engine report, Presidio report, Presidio's look-alikes kept without US_BANK_NUMBER, Presidio version,
     the engine's one-core run), all on the corpus generated on the unseen seeds."""
-    from streams.pii_corpus import UNSEEN_SEEDS, evaluate, unseen_lines
+    from powersell.benchmarks.pii_corpus import UNSEEN_SEEDS, evaluate, unseen_lines
 
     lines = unseen_lines()
     _say(f"[detection] engine on {len(lines)} lines generated on seeds {', '.join(map(str, UNSEEN_SEEDS))} "
@@ -434,7 +434,7 @@ def bench_order_records(count: int, seed: int = 20261129) -> list[tuple[str, dic
 
     from pipeline_core.sample_events import sample_events
     from pipeline_core.topics import shop_key
-    from streams.pii_corpus import CORPUS_PATH, generate, load_corpus
+    from powersell.benchmarks.pii_corpus import CORPUS_PATH, generate, load_corpus
 
     corpus = load_corpus() if CORPUS_PATH.exists() else generate()
     notes: dict[str, list[str]] = {}
@@ -653,7 +653,7 @@ def run_app(kafka: BenchKafka, app: str, backlog: Sequence[BenchEvent], paced: S
                 "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka.settings, OPERATOR)})
     log = workdir / f"{app_id}.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "streams.bench", "run-app", app, "--app-id", app_id],
+        proc = subprocess.Popen([sys.executable, "-m", "powersell.benchmarks.workers", "run-app", app, "--app-id", app_id],
                                 env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(REPO))
     try:
         _say(f"[end to end] {APP_LABELS[app]} (pid {proc.pid}): draining {len(backlog)} events...")
@@ -715,7 +715,7 @@ def bench_end_to_end(settings: Settings, events: int, rate: float, paced_seconds
 
 
 # =======================================================================================
-# The processes measured: `python -m streams.bench run-app NAME --app-id ID`
+# The processes measured: `python -m powersell.benchmarks.workers run-app NAME --app-id ID`
 
 
 class EveryShopConnected(dict):
@@ -732,11 +732,11 @@ def build_redaction_bench_app(settings: Settings, app_id: str):
     from pipeline_core.avro_codec import default_registry
     from pipeline_core.metrics import PipelineMetrics
 
-    from .commands import build_redactor
-    from .app import faust_app
-    from .redaction_stage import Redacted, RedactionStage, StageMetrics
+    from streams.commands import build_redactor
+    from streams.app import faust_app
+    from streams.redaction_stage import Redacted, RedactionStage, StageMetrics
 
-    from .consent import ConsentBook
+    from streams.consent import ConsentBook
     stage = RedactionStage(build_redactor(settings), default_registry(), StageMetrics(PipelineMetrics()),
                            ConsentBook(EveryShopConnected()))
     app = faust_app(settings, app_id)
@@ -759,9 +759,9 @@ def build_redaction_bench_app(settings: Settings, app_id: str):
 def run_app_main(argv: Sequence[str]) -> int:
     import faust
 
-    from .passthrough import build_passthrough_app
+    from powersell.benchmarks.passthrough import build_passthrough_app
 
-    parser = argparse.ArgumentParser(prog="python -m streams.bench")
+    parser = argparse.ArgumentParser(prog="python -m powersell.benchmarks.workers")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run-app", help="run one measured faust app until SIGTERM")
     p.add_argument("app", choices=APPS)
@@ -781,7 +781,7 @@ def run_app_main(argv: Sequence[str]) -> int:
 
 
 def detection_part(args, engine, presidio, kept_without_bank: float, presidio_version: str, cold: ColdRun) -> str:
-    from streams.pii_corpus import UNSEEN_SEEDS
+    from powersell.benchmarks.pii_corpus import UNSEEN_SEEDS
 
     kept_rows = "\n".join(f"| {kind} | {engine.kept[kind]}/{engine.lookalikes[kind]} |"
                            for kind in sorted(engine.lookalikes))
@@ -789,10 +789,10 @@ def detection_part(args, engine, presidio, kept_without_bank: float, presidio_ve
     return (f"### Detection: the engine and Presidio {presidio_version} on the labelled corpus, unseen seeds\n\n"
             + detection_tables(engine, presidio, kept_without_bank)
             + "\n\n| look-alike | kept by the engine |\n|---|---|\n" + kept_rows
-            + f"\n\n{engine.lines} lines generated by `streams.pii_corpus.generate` on seeds "
+            + f"\n\n{engine.lines} lines generated by `powersell.benchmarks.pii_corpus.generate` on seeds "
               f"{', '.join(map(str, UNSEEN_SEEDS))} (English, Vietnamese, Thai; not the seed of the committed "
               "tests/data/pii_corpus.jsonl, so no detector was tuned on these lines), both scored by "
-              "`streams.pii_corpus.evaluate`: a label is found when a finding of its kind covers every letter and "
+              "`powersell.benchmarks.pii_corpus.evaluate`: a label is found when a finding of its kind covers every letter and "
               "digit of it (a handle may be found as HANDLE, CHAT_ID or URL: one value, three placeholders); "
               "PHONE_OUTSIDE_PLAN counts the PHONE labels that phonenumbers' plans do not take (written after a "
               "contact word); a look-alike is kept when no finding touches it. lines/s in the table is the best of "
@@ -865,7 +865,7 @@ def cmd_bench_redaction(args, settings: Settings) -> int:
         parts.append(detection_part(args, *bench_detection(args.repeat)))
     if args.only in (None, "e2e"):
         parts.append(e2e_part(args, bench_end_to_end(settings, args.events, args.rate, args.paced_seconds)))
-    from pipeline_core.bench_report import REPORT, write_section
+    from powersell.benchmarks.report import REPORT, write_section
 
     if args.only == "detection":
         # the end-to-end figures of the last full run stay, marked as such
