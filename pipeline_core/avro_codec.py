@@ -15,11 +15,14 @@ and sizes only, never record values (records hold personal data).
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +244,18 @@ def _explain(version: _Version, record: Any, exc: Exception) -> str:
 def default_registry() -> SchemaRegistry:
     """The registry of SCHEMA_DIR, loaded once per process."""
     return SchemaRegistry.from_dir(SCHEMA_DIR)
+
+
+def jsonable(value):
+    """Avro values as JSON: timestamps in ISO 8601, decimals as strings, bytes as base64."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "base64:" + base64.b64encode(value).decode("ascii")
+    return value

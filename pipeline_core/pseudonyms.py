@@ -85,3 +85,13 @@ def pipeline_pseudonym_key(data_dir: Path, env: Mapping[str, str] | None = None)
         finally:
             os.unlink(tmp)
     return load_pseudonym_key({f"{KEY_ENV}_FILE": str(path)})  # type: ignore[return-value]
+
+
+def pseudonym_key_env(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An environment naming the pipeline's pseudonym key, for a process that reads it from there:
+    the caller's own variables when they set one, else the local key file (made on first use)."""
+    env = dict(os.environ if env is None else env)
+    if env.get(KEY_ENV) or env.get(f"{KEY_ENV}_FILE"):
+        return env
+    pipeline_pseudonym_key(data_dir, env)
+    return {**env, f"{KEY_ENV}_FILE": str(Path(data_dir) / "keys" / "pseudonym.key")}

@@ -24,45 +24,15 @@ import secrets
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from .errors import ConfigError
+from .settings import MECHANISMS, PROTOCOLS, Secret, Settings  # noqa: F401  (re-exported)
 
-if TYPE_CHECKING:
-    from .settings import Settings
-
-PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
-MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 LOCAL_MECHANISM = "SCRAM-SHA-512"
 OPERATOR = "operator"
 BROKER_PRINCIPAL = "broker"  # the broker's own SCRAM user (inter-broker listener)
 BROKER_CERT_CN = "powersell-broker"  # its certificate; the controller listener admits only it
-
-
-class Secret:
-    """A string that never prints: repr and str are masked; reveal() gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
-
-    def __hash__(self) -> int:
-        return hash(Secret)
-
-    def __reduce__(self):  # never pickled into a file or another process by accident
-        raise TypeError("a Secret cannot be pickled")
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,42 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from .errors import ConfigError
-from .security import MECHANISMS, PROTOCOLS, Secret
+
+PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
+MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+class Secret:
+    """A string that never prints: repr and str are masked; reveal() gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(Secret)
+
+    def __reduce__(self):  # never pickled into a file or another process by accident
+        raise TypeError("a Secret cannot be pickled")
+
 
 SETTINGS_DOC = {
     "POWERSELL_KAFKA_PORT": ("9092", "port of the local broker's client listener (127.0.0.1)"),

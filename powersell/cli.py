@@ -6,17 +6,15 @@ Errors are one clear line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import sys
 
-from datetime import datetime, timezone
-from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 from typing import Sequence
 
 from kafka.errors import KafkaError
 
+from pipeline_core.avro_codec import jsonable
 from pipeline_core.errors import DecodeError, PipelineError
 from pipeline_core.logs import configure as configure_logs
 from pipeline_core.settings import SETTINGS_DOC, Settings
@@ -31,21 +29,6 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def jsonable(value):
-    """Avro values as JSON: timestamps in ISO 8601, decimals as strings, bytes as base64."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return "base64:" + base64.b64encode(value).decode("ascii")
-    return value
-
-
 # ---------------------------------------------------------------- kafka
 def cmd_kafka(args, settings: Settings) -> int:
     from pipeline_core.kafka_broker import LocalKafka
@@ -57,7 +40,8 @@ def cmd_kafka(args, settings: Settings) -> int:
         made = make_compose_secrets(Path(args.dir))
         _say(f"{len(made)} file(s) made in {args.dir} (0700; never commit it)" if made else f"{args.dir} is complete")
         return 0
-    broker = LocalKafka(settings, progress=_say, secured=not getattr(args, "insecure", False))
+    broker = LocalKafka(settings, progress=_say, secured=not getattr(args, "insecure", False),
+                        nodes=getattr(args, "nodes", None))
     if args.action == "up":
         print(broker.up(timeout=args.timeout))
     elif args.action == "down":
@@ -69,7 +53,8 @@ def cmd_kafka(args, settings: Settings) -> int:
         st = broker.status()
         print(json.dumps({"running": st.running, "answering": st.answering, "pid": st.pid,
                           "secured": broker.credentials.secured(),
-                          "bootstrap": st.bootstrap, "jars_cached": st.jars_cached, "data_dir": str(st.data_dir)}))
+                          "bootstrap": st.bootstrap, "jars_cached": st.jars_cached, "data_dir": str(st.data_dir),
+                          "nodes": st.nodes, "pids": list(st.pids)}))
         return 0 if st.answering else 3
     return 0
 
@@ -177,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Resolve the jars if needed, format KRaft storage once, start the broker and "
                                      "wait until it answers a metadata request. A running broker is reused.")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the broker (default 120)")
+    up.add_argument("--nodes", type=int, choices=(1, 3), default=None,
+                    help="1 broker, or a 3-node cluster on ports POWERSELL_KAFKA_PORT + 0/2/4 (controllers "
+                         "POWERSELL_KAFKA_CONTROLLER_PORT + 0/2/4); default: what the data dir holds, else 1")
     up.add_argument("--insecure", action="store_true",
                     help="debugging only: plain text, no authentication, no ACLs (default: SASL_SSL with SCRAM users "
                          "and the catalog's ACLs, credentials in <data dir>/kafka/security)")
@@ -227,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_erasure_commands(sub)
     from powersell.acl_commands import add_commands as add_acl_commands
     add_acl_commands(sub)
+    from powersell.reconcile import add_commands as add_reconcile_commands
+    add_reconcile_commands(sub)
 
     p = sub.add_parser("bench", help="benchmarks: print figures and write them to BENCHMARKS.md",
                        description="Benchmarks measure speed on this machine; each prints a table and keeps it in "

@@ -275,7 +275,7 @@ def _post(url: str, payload: dict) -> None:
 
 
 def summary(settings, registry, records, raw, endpoints, privacy_metrics, workers_alive, started) -> int:
-    from powersell.cli import jsonable
+    from pipeline_core.avro_codec import jsonable
 
     per_topic = Counter(t for t, *_ in records)
     print(f"\nPowerSell pipeline run: {time.monotonic() - started:.0f} s, Kafka at {settings.bootstrap_servers}\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sys
 
 from pipeline_core.avro_codec import default_registry
@@ -15,23 +14,11 @@ from pipeline_core.settings import Settings
 from .redact_lines import DEFAULT_MAX_LINE_BYTES
 
 
-def _local_pseudonym_key(settings: Settings) -> dict[str, str]:
-    """Without POWERSELL_PSEUDONYM_KEY[_FILE], a local key file (0600) created on first use."""
-    if os.environ.get("POWERSELL_PSEUDONYM_KEY") or os.environ.get("POWERSELL_PSEUDONYM_KEY_FILE"):
-        return dict(os.environ)
-    path = settings.data_dir / "keys" / "pseudonym.key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-    return {**os.environ, "POWERSELL_PSEUDONYM_KEY_FILE": str(path)}
-
-
 def build_redactor(settings: Settings):
     from .key_commands import keystore_dir
     from .redaction import Redactor, default_scanner
-    env = {"POWERSELL_KEYSTORE_DIR": str(keystore_dir(settings)), **_local_pseudonym_key(settings)}
+    from pipeline_core.pseudonyms import pseudonym_key_env
+    env = {"POWERSELL_KEYSTORE_DIR": str(keystore_dir(settings)), **pseudonym_key_env(settings.data_dir)}
     return Redactor.from_env(default_registry(), env, scanner=default_scanner())
 
 
@@ -78,8 +65,10 @@ def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args):
     windows = WindowPolicy({Granularity.HOURLY: timedelta(hours=args.hourly_lateness),
                             Granularity.DAILY: timedelta(days=args.daily_lateness)})
     aggregator = Aggregator(rules=rules, windows=windows, noise=noise)
-    app = build_aggregation_app(settings, aggregator, AggregatorMetrics(metrics), tick_seconds=args.tick_seconds)
-    return app, APP_ID, ("redacted.orders", "redacted.products")
+    app_id = args.app_id or APP_ID
+    app = build_aggregation_app(settings, aggregator, AggregatorMetrics(metrics), tick_seconds=args.tick_seconds,
+                                app_id=app_id)
+    return app, app_id, ("redacted.orders", "redacted.products")
 
 
 def cmd_worker(args, settings: Settings) -> int:
@@ -128,7 +117,7 @@ def cmd_redact(args, settings: Settings) -> int:
 
 def _record_redactor(settings: Settings, schema: str):
     """(redact_line, refused_line) for JSON records of a raw schema; a bad line becomes an error line."""
-    from powersell.cli import jsonable
+    from pipeline_core.avro_codec import jsonable
     redactor = build_redactor(settings)
     registry = default_registry()
     full = next((n for n in registry.names() if n.rsplit(".", 1)[1] == schema or n == schema), None)
@@ -201,6 +190,8 @@ def add_commands(sub) -> None:
     g.add_argument("--dp-epsilon", type=float, default=None, help="add Laplace noise with this epsilon per record "
                                                                   "(differential privacy; off by default)")
     g.add_argument("--tick-seconds", type=float, default=5.0, help="how often due windows are published (default 5)")
+    g.add_argument("--app-id", default=None, help="Faust app id (consumer group, internal topics); default "
+                                                  "powersell-aggregator. Another id aggregates the same input afresh")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("redact", help="redact text lines (or JSON records) from stdin to stdout",

@@ -31,11 +31,10 @@ def open_keystore(settings: Settings) -> KeyStore:
 
 def subject_pseudonym(settings: Settings) -> Callable[[str], str]:
     """The keyed pseudonym a receipt names its subject by, under the pipeline's pseudonym key."""
+    from pipeline_core.pseudonyms import pipeline_pseudonym_key
     from .actions.pseudonym import pseudonymise
-    from .commands import _local_pseudonym_key
-    from .redaction import load_pseudonym_key
 
-    key = load_pseudonym_key(_local_pseudonym_key(settings))
+    key = pipeline_pseudonym_key(settings.data_dir)
     return lambda subject_id: pseudonymise(key.reveal(), PSEUDONYM_NAMESPACE, "", subject_id)
 
 
@@ -74,7 +73,7 @@ def summary(receipt: dict) -> str:
 
 
 def cmd_erase(args, settings: Settings) -> int:
-    from powersell.cli import jsonable
+    from pipeline_core.avro_codec import jsonable
     from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 
     kind = SUBJECT_TYPE_NAMES[args.subject_type] if args.subject_type else guess_subject_type(args.subject)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 
@@ -229,3 +229,34 @@ def limit_verdict(value: float | None, limit: float, unit: str) -> str:
     if value <= limit:
         return f"{value:,.0f} {unit}, met"
     return f"{value:,.0f} {unit}, missed by {value - limit:,.0f} {unit} ({value / limit:.1f}x the limit)"
+
+
+@dataclass
+class PipelineOptions:
+    events: int = 20_000           # backlog events per backlog phase
+    rate: float = 1_000.0          # offered events/s in phase 4
+    paced_seconds: float = 20.0
+    window_seconds: float = 2.0    # phase 4: seconds of sending per hourly window (its event times advance 1 h)
+    stall_seconds: float = 90.0
+    aggregation: bool = True       # False: `worker aggregation` is not there; phases 2-4 without it
+
+
+@dataclass
+class PipelineFigures:
+    options: PipelineOptions
+    privacy_alone: float = 0.0                    # phase 1, events/s
+    aggregation_alone: StageRate | None = None    # phase 2
+    max_privacy: float = 0.0                      # phase 3
+    max_aggregation: StageRate | None = None
+    max_pipeline: StageRate | None = None         # backlog events over first publish -> last aggregated
+    paced_events: int = 0
+    paced_offered: float = 0.0                    # the rate the producer achieved
+    paced_privacy: float = 0.0
+    paced_aggregation: StageRate | None = None
+    paced_drain_seconds: float = 0.0              # after the last send, until the redacted topic had every event
+    redacted_latency: Latency | None = None
+    analytics_latency: WindowLatencies | None = None
+    two_workers: float | None = None              # phase 5, events/s (None: it failed, see notes)
+    rss_kib: dict[str, int | None] = field(default_factory=dict)
+    cpu_share: dict[str, dict[str, float]] = field(default_factory=dict)   # phase -> process -> CPU s / wall s
+    notes: list[str] = field(default_factory=list)

@@ -26,42 +26,12 @@ from powersell.benchmarks.workers import BenchError, BenchEvent, bench_order_rec
 
 from powersell.benchmarks.figures import (Latency, StageRate, WindowLatencies, latency_summary, order_group, restamp, stage_rate,
                             window_latencies)
+from powersell.benchmarks.figures import PipelineFigures, PipelineOptions
 from powersell.benchmarks.session import RAW, REDACTED, PipelineSession
 from pipeline_core.settings import Settings
 
 PRIVACY_GROUP = "powersell-redactor"    # streams.app.APP_ID: the group of every privacy worker
 ANALYTICS = "analytics.aggregates"
-
-
-@dataclass
-class PipelineOptions:
-    events: int = 20_000           # backlog events per backlog phase
-    rate: float = 1_000.0          # offered events/s in phase 4
-    paced_seconds: float = 20.0
-    window_seconds: float = 2.0    # phase 4: seconds of sending per hourly window (its event times advance 1 h)
-    stall_seconds: float = 90.0
-    aggregation: bool = True       # False: `worker aggregation` is not there; phases 2-4 without it
-
-
-@dataclass
-class PipelineFigures:
-    options: PipelineOptions
-    privacy_alone: float = 0.0                    # phase 1, events/s
-    aggregation_alone: StageRate | None = None    # phase 2
-    max_privacy: float = 0.0                      # phase 3
-    max_aggregation: StageRate | None = None
-    max_pipeline: StageRate | None = None         # backlog events over first publish -> last aggregated
-    paced_events: int = 0
-    paced_offered: float = 0.0                    # the rate the producer achieved
-    paced_privacy: float = 0.0
-    paced_aggregation: StageRate | None = None
-    paced_drain_seconds: float = 0.0              # after the last send, until the redacted topic had every event
-    redacted_latency: Latency | None = None
-    analytics_latency: WindowLatencies | None = None
-    two_workers: float | None = None              # phase 5, events/s (None: it failed, see notes)
-    rss_kib: dict[str, int | None] = field(default_factory=dict)
-    cpu_share: dict[str, dict[str, float]] = field(default_factory=dict)   # phase -> process -> CPU s / wall s
-    notes: list[str] = field(default_factory=list)
 
 
 def _say(msg: str) -> None:

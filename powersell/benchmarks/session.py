@@ -11,16 +11,14 @@ import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 from powersell.benchmarks.workers import BenchError, BenchEvent, cpu_seconds
 
-from powersell.benchmarks.figures import metric_value, metrics_port, paced, peak_rss_tracker
+from powersell.benchmarks.figures import (PipelineFigures, PipelineOptions, metric_value, metrics_port, paced,
+                                          peak_rss_tracker)
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.settings import Settings
-
-if TYPE_CHECKING:
-    from powersell.benchmarks.pipeline import PipelineFigures, PipelineOptions
 
 REPO = Path(__file__).resolve().parents[2]
 RAW, REDACTED = "raw.orders", "redacted.orders"

@@ -284,7 +284,7 @@ def cmd_bench_all(args, settings: Settings) -> int:
             from powersell.benchmarks.pipeline import PipelineOptions, run_pipeline_bench
 
             options = PipelineOptions(events=args.events, rate=args.rate, paced_seconds=args.paced_seconds,
-                                      window_seconds=args.window_seconds, aggregation=aggregation_worker_available())
+                                      window_seconds=args.window_seconds, aggregation=True)
             figures = run_pipeline_bench(bench_settings, workdir, options)
             print(write_section("Full pipeline", command, pipeline_body(figures, passthrough_rate, cores)))
             print(write_section("Scaling", command, scaling_body(figures, cores)))
@@ -310,18 +310,6 @@ def cmd_bench_all(args, settings: Settings) -> int:
 
 def _interrupt(signum, frame):  # noqa: ARG001 (signal handler signature)
     raise KeyboardInterrupt  # unwinds through the finally blocks that stop every process
-
-
-def aggregation_worker_available() -> bool:
-    """HOOK: `worker aggregation` exists once streams/commands.py offers it; without it the pipeline
-    part runs the privacy worker alone and says so."""
-    from powersell.cli import build_parser
-
-    try:
-        build_parser().parse_args(["worker", "aggregation"])
-    except SystemExit:
-        return False
-    return True
 
 
 def run_baselines(settings: Settings, workdir: Path, args, command: str) -> float:

@@ -23,7 +23,7 @@ import uuid
 import pytest
 
 from pipeline_core.avro_codec import default_registry
-from powersell.cli import jsonable
+from pipeline_core.avro_codec import jsonable
 from pipeline_core.kafka_io import AvroPublisher, read_since
 from pipeline_core.sample_events import sample_events
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env

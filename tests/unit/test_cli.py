@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from powersell.cli import build_parser, jsonable
+from pipeline_core.avro_codec import jsonable
+from powersell.cli import build_parser
 from pipeline_core.topics import CATALOG
 
 

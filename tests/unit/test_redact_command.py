@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from powersell.cli import jsonable
+from pipeline_core.avro_codec import jsonable
 from pipeline_core.sample_events import sample_events
 
 
