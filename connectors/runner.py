@@ -131,8 +131,9 @@ class ShopSyncer:
         for f in futures:
             f.get(timeout=60)
 
-    def publish_acknowledged(self, items: Iterable[Item], report: SyncReport) -> int:
-        futures = self._publish(items, report)
+    def publish_acknowledged(self, items: Iterable[Item], report: SyncReport, published: dict[str, datetime] | None = None,
+                             sent: dict[str, datetime] | None = None) -> int:
+        futures = self._publish(items, report, published, sent)  # published/sent: as in _publish (pushes dedupe too)
         self._acknowledged(futures)
         return len(futures)
 

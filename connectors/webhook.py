@@ -4,8 +4,10 @@ Each push is verified over its raw bytes with the platform's signature, acknowle
 the platform requires (2xx with an empty body, quickly), deduplicated by notification id,
 then handled off the request path: authorised -> consent granted, cancelled -> consent
 withdrawn, order status -> the order is fetched and published (only while the shop's
-connection consent is active). Pushes are hints: the poller's lookback window is what
-guarantees nothing is missed, so a push that fails to process is never the only copy.
+connection consent is active, and only if that version of it was not published already:
+the checkpoints remember acknowledged versions, connectors/checkpoints.py). Pushes are
+hints: the poller's lookback window is what guarantees nothing is missed, so a push that
+fails to process is never the only copy.
 
 Edges (a receiver on the internet meets slow, broken and hostile clients): a request must
 finish its headers within `read_timeout` of connecting (aiohttp's keep-alive timer, which
@@ -27,7 +29,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from .base import BadPayload, ConnectorError, MappingError, MarketplaceApi, PushKind, PushNotice
+from .base import BadPayload, ConnectorError, MappingError, MarketplaceApi, PushKind, PushNotice, Stream
 from .config import check_credentials
 from .onboarding import connection_consent
 from .runner import ShopSyncer, SyncReport
@@ -205,6 +207,15 @@ class WebhookReceiver:
             if session is None:
                 syncer.metrics.shops_skipped.labels(marketplace=api.name, reason="not_authorised").inc()
                 return
-            syncer.publish_acknowledged(api.fetch_orders_by_id(session, [notice.order_id], "WEBHOOK"),
-                                        SyncReport(notice.shop_id))
+            self.publish_order(syncer, notice.shop_id, api.fetch_orders_by_id(session, [notice.order_id], "WEBHOOK"))
         # expiring and other kinds change nothing here: the authorisation still holds
+
+    @staticmethod
+    def publish_order(syncer: ShopSyncer, shop_id: str, items) -> SyncReport:
+        """Publish a pushed order unless that version was published already (by the poller or an earlier
+        push: the same acknowledged-version memory the poll's lookback re-read uses), then remember it."""
+        symbol, stream = syncer.api.marketplace_symbol, Stream.ORDERS.value
+        report, sent = SyncReport(shop_id), {}
+        syncer.publish_acknowledged(items, report, syncer.checkpoints.published_versions(symbol, shop_id, stream), sent)
+        syncer.checkpoints.remember_pushed(symbol, shop_id, stream, sent)  # only now that the broker acknowledged
+        return report
