@@ -75,3 +75,13 @@ def test_jsonable_renders_avro_values_as_json():
     value = {"t": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "d": Decimal("1250000.00"), "b": b"\x00\x01",
              "l": [Decimal("1.5")]}
     assert jsonable(value) == {"t": "2026-01-02T03:04:05Z", "d": "1250000.00", "b": "base64:AAE=", "l": ["1.5"]}
+
+
+def test_python_dash_m_powersell_is_the_same_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "powersell", "kafka", "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "kafka" in done.stdout and "usage:" in done.stdout
