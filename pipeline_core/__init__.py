@@ -1,6 +1,10 @@
-"""Code shared by connectors and stream processors.
+"""The foundation that connectors/ and streams/ stand on; it imports only schemas/.
 
-settings (configuration), avro_codec (single-object Avro), topics (the topic
-catalog), kafka_io (clients), kafka_broker (the local broker), metrics and the
-command line (cli).
+Configuration: settings, security (how every Kafka client connects), errors, logs.
+The broker: kafka_broker (the local one), topics (the catalog), acl and acl_admin (who may
+read and write what), compose_secrets (the same credentials for docker compose).
+Data on the wire: avro_codec, kafka_io (clients), lag, dead_letters, consent_records,
+sample_events.
+Personal data at rest: keystore (per-subject keys), sealing (field encryption), pseudonyms.
+Serving: metrics, aiohttp_thread.
 """
