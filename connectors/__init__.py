@@ -11,9 +11,9 @@ import importlib
 
 # name -> "module:class". A fourth marketplace is one module and one line here.
 MARKETPLACES: dict[str, str] = {
-    "shopee": "connectors.shopee:ShopeeApi",
-    "lazada": "connectors.lazada:LazadaApi",
-    "tiktok_shop": "connectors.tiktok_shop:TikTokShopApi",
+    "shopee": "connectors.shopee.api:ShopeeApi",
+    "lazada": "connectors.lazada.api:LazadaApi",
+    "tiktok_shop": "connectors.tiktok_shop.api:TikTokShopApi",
 }
 
 

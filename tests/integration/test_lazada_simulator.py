@@ -25,7 +25,7 @@ from connectors.api_client import ApiClient, Backoff
 from connectors.base import (ApiFailed, AppCredentials, DeadPayload, PushKind, RawEvent, RefreshRefused, ShopSession,
                              Stream, TimeWindow)
 from connectors.card_vault import CardVault
-from connectors.lazada import LazadaApi
+from connectors.lazada.api import LazadaApi
 from connectors.runner import authorisation_lapsed, windows
 from connectors.simulators.base import SimConfig, serve_in_thread, start_in_thread
 from connectors.simulators.lazada import LazadaSimulator

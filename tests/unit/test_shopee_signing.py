@@ -26,7 +26,7 @@ import hmac
 import pytest
 
 from connectors.base import AppCredentials
-from connectors.shopee import (ShopeeApi, base_string, hmac_hex, merchant_sign, public_sign, push_signature,
+from connectors.shopee.api import (ShopeeApi, base_string, hmac_hex, merchant_sign, public_sign, push_signature,
                                shop_sign)
 
 DOC_PARTNER_ID = 2001887

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import Action, BadPayload, MappingError, PushKind, Stream
-from connectors.tiktok_shop import (classify, classify_token, dead, map_order, map_product, map_shop, parse_push,
+from connectors.tiktok_shop.api import (classify, classify_token, dead, map_order, map_product, map_shop, parse_push,
                                     scrub_body, scrub_card)
 from pipeline_core.avro_codec import default_registry
 

@@ -27,7 +27,7 @@ import pytest
 
 from connectors.api_client import ApiClient, Backoff
 from connectors.base import AppCredentials, ShopAuth, ShopSession, TimeWindow
-from connectors.tiktok_shop import (ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, TikTokShopApi, push_signature, sign,
+from connectors.tiktok_shop.api import (ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, TikTokShopApi, push_signature, sign,
                                     sign_base, sign_request)
 
 DOC_SECRET = "e59af819cc"

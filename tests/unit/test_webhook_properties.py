@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from multidict import CIMultiDict
 
-from connectors import lazada, shopee, tiktok_shop
+from connectors.lazada import api as lazada
+from connectors.shopee import api as shopee
+from connectors.tiktok_shop import api as tiktok_shop
 from connectors.base import AppCredentials, BadPayload, MappingError, PushNotice
 from connectors.webhook import headers_readable
 

@@ -46,10 +46,10 @@ import httpx
 
 from schemas import event_id
 
-from .base import (Action, ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError,
+from ..base import (Action, ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError,
                    MarketplaceApi, Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream,
                    TimeWindow)
-from .normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
+from ..normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
 
 MARKETPLACE = "tiktok_shop"
 SYMBOL = "TIKTOK_SHOP"

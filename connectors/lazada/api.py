@@ -64,9 +64,9 @@ import httpx
 
 from schemas import event_id
 
-from .base import (Action, ApiFailed, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
+from ..base import (Action, ApiFailed, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, Outcome,
                    PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, json_object, money, raw_event, utc
+from ..normalise import address, card, envelope, get, json_object, money, raw_event, utc
 
 SIGN_METHOD = "sha256"
 DEFAULT_GATEWAYS = {"vn": "https://api.lazada.vn/rest", "th": "https://api.lazada.co.th/rest",

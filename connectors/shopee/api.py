@@ -45,9 +45,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 import httpx
 
-from .base import (Action, ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi,
+from ..base import (Action, ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi,
                    Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
-from .normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
+from ..normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
 
 SYMBOL = "SHOPEE"
 

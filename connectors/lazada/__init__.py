@@ -1,0 +1,1 @@
+"""Lazada Open Platform: the connector package (signing, answers, mapping, api, push)."""

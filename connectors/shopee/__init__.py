@@ -1,0 +1,1 @@
+"""Shopee Open Platform v2: the connector package (signing, answers, mapping, api, push)."""

@@ -1,0 +1,1 @@
+"""TikTok Shop Partner API 202309: the connector package (signing, answers, mapping, api, push)."""
