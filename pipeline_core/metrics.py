@@ -37,6 +37,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "small_cell", "dominance", "complementary", "too_late", "late", "stale",
         "bad_header", "too_deep", "read_timeout", "incomplete_body",  # webhook requests refused at the edge
         "subject_erased", "cannot_decrypt", "sealing_failed",  # sealed personal data (erasure, key store)
+        "sharing_withdrawn_at_send",  # a partner share dropped when sharing ended between its event and its send
         "oversize_output", "send_failed", "encode_failed", "implausible_time", "unreadable_consent",  # issue 15
     }),
     "kind": PII_KINDS | {k.lower() for k in FREE_TEXT_KINDS},

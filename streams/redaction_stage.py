@@ -30,7 +30,7 @@ from pipeline_core.topics import shop_key, topic
 from .audiences import AUDIENCE_NAME, Audiences
 from .consent import ConsentBook
 from .redaction import RedactionError, Redactor
-from .sharing import PARTNER_RECORD, Partner, shares, still_granted
+from .sharing import PARTNER_RECORD, WITHDRAWN_AT_SEND, Partner, check_at_send, shares
 
 STAGE = "redactor"
 OUTPUTS = {"raw.shops": "redacted.shops", "raw.products": "redacted.products", "raw.orders": "redacted.orders"}
@@ -157,26 +157,31 @@ class RedactionStage:
             self.metrics.decided(share.decision.purpose, share.decision.outcome)
             if share.record is not None:
                 out.append((share.partner.topic, share.record["event_id"].encode(),
-                            self.registry.encode(PARTNER_RECORD, share.record)))
-                if self.count_produced:
-                    self.metrics.produced.labels(stage="sharing", topic=share.partner.topic).inc()
+                            self.registry.encode(PARTNER_RECORD, share.record)))  # counted at send (at_send)
         return tuple(out)
 
     def at_send(self, key: bytes | None, also: tuple) -> tuple:
         """The outputs of one record as they are about to be sent: a partner share whose sharing consent
-        was withdrawn since it was built (the consent agent runs between awaits) is dropped and counted."""
-        subject = (key or b"").decode("utf-8", "replace")
-        out = []
-        for entry in also:
-            topic_name = entry[0]
+        was withdrawn since it was built (the consent agent runs between awaits) is dropped. Each share is
+        consumed by the sharing stage here and ends filtered (WITHDRAWN_AT_SEND), produced or dead-lettered."""
+        check = check_at_send(self.consent, (key or b"").decode("utf-8", "replace"), also, self.clock())
+        for topic_name, _, _ in also:
             if topic_name.startswith("partner."):
-                decision = still_granted(self.consent, subject, topic_name.removeprefix("partner."), self.clock())
-                if not decision.allowed:
-                    self.metrics.decided(decision.purpose, decision.outcome)
-                    self.metrics.filtered.labels(stage="sharing", reason=decision.reason).inc()
-                    continue
-            out.append(entry)
-        return tuple(out)
+                self.metrics.consumed.labels(stage="sharing", topic=topic_name).inc()
+        for topic_name, decision in check.withdrawn:
+            self.metrics.decided(decision.purpose, decision.outcome)
+            self.metrics.filtered.labels(stage="sharing", reason=WITHDRAWN_AT_SEND).inc()
+        if self.count_produced:
+            for topic_name, _, _ in check.send:
+                if topic_name.startswith("partner."):
+                    self.metrics.produced.labels(stage="sharing", topic=topic_name).inc()
+        return check.send
+
+    def unsent(self, also: tuple, reason: str) -> None:
+        """Shares that passed at_send but go nowhere (the record's output would not fit): dead-lettered with it."""
+        for topic_name, _, _ in also:
+            if topic_name.startswith("partner."):
+                self.metrics.dead.labels(stage="sharing", reason=reason).inc()
 
     def audience_changes(self, subject: str) -> tuple:
         """After a consent change of `subject`: who joins or leaves the audiences (called by the consent agent)."""

@@ -7,7 +7,7 @@ A disclosure happens when a record is sent, so sharing is decided twice: it must
 granted at the event's time (history from before a grant is not shared) AND still be granted
 at send time (a withdrawal stops every later send, including re-reads and backfills of events
 stamped before it). `disclosure` is that rule; the worker applies it when it builds a share
-and again right before it sends one (`still_granted`)."""
+and again right before it sends one (`check_at_send`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from streams.consent import SHARING, ConsentBook, Decision
 
 RECORD_TYPES = {"redacted.shops": "SHOP", "redacted.products": "PRODUCT", "redacted.orders": "ORDER"}
 PARTNER_RECORD = "com.powersell.pipeline.partner.PartnerRecord"
+WITHDRAWN_AT_SEND = "sharing_withdrawn_at_send"  # the filtered reason of a share dropped at send time
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,27 @@ def disclosure(book: ConsentBook, subject: str, partner: str, event_time: dateti
 def still_granted(book: ConsentBook, subject: str, partner: str, now: datetime) -> Decision:
     """The send-time half of `disclosure`, for a share built a moment ago."""
     return book.decide(subject, SHARING, partner, now)
+
+
+@dataclass(frozen=True)
+class SendCheck:
+    send: tuple                                  # the entries to send, partner shares still granted among them
+    withdrawn: tuple[tuple[str, Decision], ...]  # (partner topic, send-time decision) of each share dropped
+
+
+def check_at_send(book: ConsentBook, subject: str, entries: tuple, now: datetime) -> SendCheck:
+    """A record's outputs (topic, key, value) as they are about to be sent: a partner share whose sharing
+    was withdrawn since it was built is dropped. It counts as filtered (WITHDRAWN_AT_SEND) for the sharing
+    stage, never as produced: every share reaching this check ends produced, filtered or dead-lettered."""
+    send, withdrawn = [], []
+    for entry in entries:
+        if entry[0].startswith("partner."):
+            decision = still_granted(book, subject, entry[0].removeprefix("partner."), now)
+            if not decision.allowed:
+                withdrawn.append((entry[0], decision))
+                continue
+        send.append(entry)
+    return SendCheck(tuple(send), tuple(withdrawn))
 
 
 def shares(partners: tuple[Partner, ...], book: ConsentBook, redacted_topic: str, subject: str,

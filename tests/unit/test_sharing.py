@@ -17,7 +17,7 @@ from streams.consent import ConsentBook
 from streams.policy import load_policy
 from streams.redaction import Redactor
 from streams.redaction_stage import Redacted, RedactionStage, StageMetrics
-from streams.sharing import Partner, disclosure, shares
+from streams.sharing import WITHDRAWN_AT_SEND, Partner, check_at_send, disclosure, shares
 from pipeline_core.keystore import SecretKey
 from tests.consent_helpers import LONG_AGO, change, granted_book
 
@@ -79,4 +79,54 @@ def test_when_sharing_is_withdrawn_between_building_and_sending_then_the_share_i
     now[0] += timedelta(seconds=1)
     assert stage.at_send(key.encode(), out.also) == ()
     assert stage.metrics.registry.registry.get_sample_value(
-        "powersell_records_filtered_total", {"stage": "sharing", "reason": "consent_withdrawn"}) == 1
+        "powersell_records_filtered_total", {"stage": "sharing", "reason": WITHDRAWN_AT_SEND}) == 1
+
+
+def test_when_sharing_is_withdrawn_before_sending_then_check_at_send_keeps_every_other_output():
+    the_book = book(("GRANTED", T0), ("WITHDRAWN", T0 + timedelta(hours=2)))
+    entries = (("redacted.orders", b"k", b"v"), ("partner.swiftship", b"e1", b"p"), ("audience.x", b"s", None))
+    before = check_at_send(the_book, SHOP, entries, T0 + timedelta(hours=1))
+    assert before.send == entries and before.withdrawn == ()
+    after = check_at_send(the_book, SHOP, entries, T0 + timedelta(hours=3))
+    assert after.send == (entries[0], entries[2])
+    assert [(t, d.reason) for t, d in after.withdrawn] == [("partner.swiftship", "consent_withdrawn")]
+
+
+def counted(the_stage, name, **labels) -> float:
+    """The sum of a counter's samples whose labels include labels."""
+    return sum(sample.value for metric in the_stage.metrics.registry.registry.collect() for sample in metric.samples
+               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+
+def test_when_shares_are_dropped_at_send_then_each_stage_still_balances_consumed_with_its_outcomes():
+    orders = [e for e in sample_events() if e[0] == "raw.orders"]
+    the_book = granted_book(orders)
+    subjects = sorted({key for _, key, _ in orders})
+    for subject in subjects:
+        the_book.apply(*change(subject, "GRANTED", LONG_AGO, purpose=SHARING, scope="swiftship"))
+    now = [datetime.now(timezone.utc)]
+    registry = default_registry()
+    stage = RedactionStage(Redactor(load_policy(), registry, pseudonym_key=SecretKey(b"k" * 32),
+                                    scanner=lambda text: (text, Counter())),
+                           registry, StageMetrics(PipelineMetrics()), the_book,
+                           partners=(Partner("swiftship", {"redacted.orders": ("event_id",)}),), clock=lambda: now[0])
+    withdrawn = subjects[0]
+    built = []  # a batch is processed, then sent: the consent agent may run in between
+    for i, (_, key, record) in enumerate(orders):
+        out = stage.process("raw.orders", 0, i, key.encode(), registry.encode(topic("raw.orders").value_schema, record))
+        assert isinstance(out, Redacted) and [t for t, _, _ in out.also] == ["partner.swiftship"]
+        built.append((key, out))
+    the_book.apply(*change(withdrawn, "WITHDRAWN", now[0], purpose=SHARING, scope="swiftship"))
+    now[0] += timedelta(seconds=1)
+    sent = [entry for key, out in built for entry in stage.at_send(key.encode(), out.also)]
+    dropped = sum(1 for _, key, _ in orders if key == withdrawn)
+    assert 1 <= dropped < len(orders), "the sample needs orders of the withdrawing shop and of others"
+    assert len(sent) == len(orders) - dropped
+    for name in ("redactor", "sharing"):
+        consumed = counted(stage, "powersell_records_consumed_total", stage=name)
+        produced = counted(stage, "powersell_records_produced_total", stage=name)
+        filtered = counted(stage, "powersell_records_filtered_total", stage=name)
+        dead = counted(stage, "powersell_records_dead_lettered_total", stage=name)
+        assert consumed == len(orders) and consumed == produced + filtered + dead, name
+    assert counted(stage, "powersell_records_produced_total", stage="sharing") == len(orders) - dropped
+    assert counted(stage, "powersell_records_filtered_total", stage="sharing", reason=WITHDRAWN_AT_SEND) == dropped
