@@ -5,8 +5,8 @@
 
 A cell combines every shop, so all records meet in one partition of an internal topic
 (like Faust's own repartition topics); the timer's ticks travel the same way, which keeps
-every state change inside an event (Faust writes table changes to the changelog of the
-event's partition). State lives in one table backed by RocksDB (rocksdict) with a changelog:
+every state change inside an event of that partition (Faust's RocksDB store keeps a change in
+the current event's partition). State lives in one table backed by RocksDB (rocksdict) with a changelog:
 a worker killed mid-window recovers it on restart, and duplicates re-read after the restart
 change nothing (the aggregator deduplicates by event and order version).
 
@@ -20,9 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from datetime import datetime, timezone
 
 import faust
+from faust.streams import _current_event
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -35,7 +37,7 @@ from .aggregation import AddOutcome, AggregationError, Aggregator, suppression_c
 from .aggregation.errors import ImplausibleTime
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
 from .aggregation.publish import Pending, encode_each
-from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic, table_writes_follow
+from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
 from .redaction_stage import StageMetrics
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,13 @@ class AggregatorMetrics(StageMetrics):
                                          ["granularity"])
         self.suppressed = metrics.counter("aggregates_suppressed_total", "Aggregate cells published as suppressed, by "
                                           "reason.", ["reason"])
+
+
+def writes_follow(event) -> None:
+    """Make `event` Faust's current event: Faust's RocksDB store puts a table write in the local database of the
+    current event's partition, and Faust does not set one inside a `take_events` batch. (The changelog partition
+    comes from `SubjectTable.partition_for_key`; the store has no such hook.)"""
+    _current_event.set(weakref.ref(event))
 
 
 def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: AggregatorMetrics,
@@ -135,7 +144,7 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
                     metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
                 metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
                 metrics.last_processed.labels(stage=STAGE).set(time.time())
-            table_writes_follow(events[-1])  # the input's single partition
+            writes_follow(events[-1])  # the input's single partition
             for key, value in aggregator.changes().items():
                 if value is None:
                     state.pop(key, None)

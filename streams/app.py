@@ -21,20 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import Any
 
 import faust
-from faust.streams import _current_event
 from faust.types import TP
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
 from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError
+from pipeline_core.kafka_io import partition_for
 from pipeline_core.security import faust_credentials
 from pipeline_core.settings import Settings
-from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, MAX_MESSAGE_BYTES, AccessClass, Topic
+from pipeline_core.topics import CATALOG, DATA_PARTITIONS, FOREVER, MAX_MESSAGE_BYTES, AccessClass, Topic, topic
 
 from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
@@ -47,6 +46,23 @@ CONSENT_TOPIC = "consent.events"
 ERASURE_TOPIC = "privacy.erasure-requests"
 DEAD_LETTER_NAME = "com.powersell.pipeline.ops.DeadLetter"
 JSON = faust.Schema(key_serializer="json", value_serializer="json")  # table keys and values
+
+
+class SubjectTable(faust.Table):
+    """A table keyed by subject (a shop key), or with a single partition. Faust writes a change to the changelog
+    partition of its current event, which it does not set inside a `take_events` batch; this table writes it to
+    the partition the catalog gives the subject's data and consent instead (`partition_for_key`, Faust's
+    documented hook). That is the partition this worker holds for the subject, so the change is recovered by
+    whichever worker is assigned the subject after a rebalance."""
+
+    def partition_for_key(self, key: Any) -> int:
+        if self.partitions == 1:
+            return 0
+        consent = topic("consent.events")
+        if self.partitions != consent.partitions:
+            raise ValueError(f"table {self.name} has {self.partitions} partitions; a subject-keyed table needs the "
+                             f"consent topic's {consent.partitions}")
+        return partition_for(consent, key)
 
 
 def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faust.App:
@@ -68,6 +84,7 @@ def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faus
         producer_max_request_size=MAX_MESSAGE_BYTES,  # the topics' max.message.bytes (outputs are checked first)
         key_serializer="raw",
         value_serializer="raw",
+        Table=SubjectTable,
     )
 
 
@@ -82,12 +99,6 @@ class JsonLogWorker(faust.Worker):
         super().on_setup_root_logger(logger, level)
         from pipeline_core.logs import configure
         configure(self.json_level)
-
-
-def table_writes_follow(event) -> None:
-    """Make `event` Faust's current event. Faust writes a table change to the changelog partition of the
-    current event, which it sets per event in `stream.events()` but not inside a `take_events` batch."""
-    _current_event.set(weakref.ref(event))
 
 
 def internal_topic(name: str, partitions: int, cleanup: str = "compact") -> Topic:
@@ -225,7 +236,6 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 return message, outcome, [(t, await send(t, k, v)) for t, k, v in entries]
             names = ", ".join(f"{t} ({size} bytes)" for t, size in oversize)
             stage.metrics.dead.labels(stage=STAGE, reason="oversize_output").inc()
-            stage.unsent(tuple(entries[1:]), "oversize_output")  # its shares passed at_send: they go with it
             outcome = DeadLettered("oversize_output", dead_record(
                 message, "oversize_output", f"the redacted output would exceed the topics' limit of "
                 f"{MAX_MESSAGE_BYTES} bytes: {names}", STAGE))
@@ -270,7 +280,6 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
             await barrier.wait(e.message.partition for e in events)
             deliveries = []
             for event in events:
-                table_writes_follow(event)
                 deliveries.append(await start_delivery(event.message, process(event.message)))
             for delivery in deliveries:  # the batch is acknowledged after this: every record has its place
                 await settle(*delivery)
