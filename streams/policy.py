@@ -10,7 +10,7 @@ parameters. It is loaded once when a worker starts and checked there, failing cl
   only a nullable redacted field can be dropped), keyed by record and path
   ("RawOrderEvent.buyer_note", "RawOrderEvent.items.product_title");
 - every field a redacted schema keeps says, as its "transform", the action of its source
-  field's kind (checked by streams.redaction when it pairs the schemas field by field).
+  field's kind (checked by streams.redaction.validate_schemas, which pairs the schemas field by field).
 
 Any failure raises PolicyError with one message naming the kind and the field: the worker
 must not start, and no value is ever passed through for want of a rule.
@@ -23,17 +23,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from pipeline_core.errors import ConfigError
 from schemas import PII_KINDS, TRANSFORMS
 from streams.actions import ACTIONS, Action, ActionConfigError
 
-if TYPE_CHECKING:
-    from pipeline_core.avro_codec import SchemaRegistry
-
-__all__ = ["DEFAULT_POLICY", "FREE_TEXT_ACTIONS", "Policy", "PolicyError", "Rule", "load_policy", "tagged_fields",
-           "validate_schemas"]
+# The check against the redacted schemas (pairing them field by field) is streams.redaction.validate_schemas:
+# it needs the redactor's plans, and the redactor imports this module, never the other way round.
+__all__ = ["DEFAULT_POLICY", "FREE_TEXT_ACTIONS", "Policy", "PolicyError", "Rule", "load_policy", "tagged_fields"]
 
 DEFAULT_POLICY = Path(__file__).resolve().with_name("policy.json")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -204,10 +202,3 @@ def tagged_fields(schema: Any, prefix: str = "", seen: set[str] | None = None) -
             yield from tagged_fields(schema["items"], prefix, seen)
         elif schema.get("type") == "map":
             yield from tagged_fields(schema["values"], prefix, seen)
-
-
-def validate_schemas(policy: Policy, registry: SchemaRegistry) -> None:
-    """Check the policy against every raw schema's tags and every redacted schema's transforms."""
-    from streams.redaction import compile_plans  # the field-by-field pairing lives with the redactor
-
-    compile_plans(policy, registry)

@@ -29,7 +29,7 @@ from pipeline_core.keystore import KeyStore, LocalKeyStore, SecretKey
 from streams.policy import DEFAULT_POLICY, Policy, PolicyError, free_text_key, load_policy
 
 __all__ = ["GENERATED", "SOURCES", "RedactionError", "Redactor", "compile_plans", "default_scanner", "load_pseudonym_key",
-           "redacted_name"]
+           "redacted_name", "validate_schemas"]
 
 _RED = "com.powersell.pipeline.redacted."
 # Where a redacted field's value comes from when the raw field is elsewhere or named otherwise:
@@ -221,6 +221,11 @@ def compile_plans(policy: Policy, registry: Any) -> dict[str, _Plan]:
                         if path not in consumed and kind != "none")
         plans[raw_name] = _Plan(raw_name, red_name, fields, dropped)
     return plans
+
+
+def validate_schemas(policy: Policy, registry: Any) -> None:
+    """Check the policy against every raw schema's tags and every redacted schema's transforms (PolicyError)."""
+    compile_plans(policy, registry)
 
 
 # ---------------------------------------------------------------- the redactor (per record)

@@ -18,8 +18,8 @@ from schemas import PII_KINDS, SCHEMA_DIR
 from pipeline_core.keystore import SecretKey
 from pipeline_core.sample_events import sample_events
 from streams.policy import (DEFAULT_POLICY, FREE_TEXT_ACTIONS, Policy, PolicyError, free_text_key, load_policy,
-                            tagged_fields, validate_schemas)
-from streams.redaction import Redactor
+                            tagged_fields)
+from streams.redaction import Redactor, validate_schemas
 
 SHIPPED = json.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
 RAW_ORDER = "com.powersell.pipeline.raw.RawOrderEvent"
