@@ -12,6 +12,15 @@ and address, so a tracking number is personal (it is pseudonymised in structured
     8 letters and digits with 2 or more digits).
 The tracking word must be the label closest before the code: after "mã đơn", "order",
 "SKU", "barcode" or "mã sản phẩm" a code is an order number, an SKU or a barcode and stays.
+Three things outrank that rule:
+  * a code whose prefix names its carrier is one anywhere: Shopee Express "SPX" + country,
+    Ninja Van "NV" + country + shipper, Kerry "KER.."/"KEX", Lazada "LEX..", Flash "TH" + 10-12
+    digits + a letter, GHTK's dotted "S12345678.SG01.A1.123456789";
+  * a carrier's name, then "đơn"/"order" in the same clause ("J&T báo giao thất bại đơn
+    829639691334"): the order is the parcel the carrier handles (a Shopee order number,
+    six date digits and seven or eight letters or digits, stays);
+  * right after a tracking word or a carrier's name, a short code in capitals with one digit
+    or none ("GHN tracking GMZCF4X", "Parcel G96A0HR", "tracking LBPWVOHN").
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import re
 from typing import Iterator
 
 from .base import Detector, ScanText, Span
-from .context import Context, nearest
+from .context import Context, _trie_pattern, nearest
 from .context_words import BARCODE_WORDS, LISTING_WORDS, ORDER_WORDS, PHONE_WORDS
 
 TRACKING_WORDS = (
@@ -46,6 +55,29 @@ _S10 = re.compile(r"(?<![A-Za-z0-9])(?P<value>[A-Z]{2}(?P<serial>[0-9]{8})(?P<ch
 _CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])(?=[A-Za-z.\-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9]|[\-.](?=[A-Za-z0-9])){7,29}"
                    r"(?![A-Za-z0-9@])")  # with a digit among its first letters
 _DIGIT = re.compile(r"[0-9]")
+# carrier formats that name their carrier: a match is a tracking number without a word
+_CARRIER_CODE = re.compile(
+    r"(?<![A-Za-z0-9])(?:SPX(?:VN|TH|MY|PH|SG|ID|TW|BR|MX)[0-9]{9,13}"
+    r"|NV(?:VN|TH|SG|MY|PH|ID)[A-Z]{0,8}[0-9]{8,14}"
+    r"|KE[RX][A-Z]{0,3}[0-9]{9,12}|LEX[A-Z]{2}[0-9]{9,13}"
+    r"|TH[0-9]{10,12}[A-Z][0-9A-Z]?"
+    r"|S[0-9]{6,10}(?:\.[A-Z]{1,3}[0-9]{0,4})+\.[0-9]{6,12})(?![A-Za-z0-9])")
+_CARRIERS = ("spx", "shopee express", "ghn", "giao hàng nhanh", "giao hang nhanh", "ghtk", "giao hàng tiết kiệm",
+             "giao hang tiet kiem", "j&t", "j&t express", "jt express", "kerry", "kerry express", "flash",
+             "flash express", "ninja van", "ninjavan", "viettel post", "viettelpost", "vnpost", "vietnam post", "ems",
+             "thailand post", "thaipost", "ไปรษณีย์", "ไปรษณีย์ไทย", "แฟลช", "เคอรี่", "best express", "lex",
+             "lazada express", "dhl", "fedex", "ups", "scg express")
+# a carrier's name, then "đơn"/"order" in the same clause, right before the code
+_CARRIER_THEN_ORDER = re.compile(
+    rf"(?:{_trie_pattern(_CARRIERS)})[^.;!?\n0-9]{{0,32}}(?<![a-z\u00c0-\u1ef9])(?:đơn|don|order|kiện|kien)"
+    r"(?: hàng| hang)?[ \t]*[:#]?[ \t]*$")
+_SHOPEE_ORDER = re.compile(r"[0-9]{6}[A-Z0-9]{7,8}")  # YYMMDD and seven or eight letters or digits
+# a short code in capitals right after a tracking word: little more than the word may stand between
+_RIGHT_AFTER = re.compile(r"[ \t]*[:：#,(\-–]?[ \t]*$")
+_SHORT_CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])[A-Z0-9]{6,12}(?![A-Za-z0-9@])")
+_NOT_CODES = frozenset({"PENDING", "SHIPPED", "SHIPPING", "DELIVERED", "DELIVERY", "TRANSIT", "TRACKING",
+                        "EXPRESS", "NUMBER", "STATUS", "RETURNED", "CANCELLED", "CANCELED", "PICKUP", "FREESHIP"})
+_VOWELS = frozenset("AEIOU")
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 
@@ -61,22 +93,47 @@ class TrackingNumberDetector(Detector):
     min_digits = 0
 
     def applies(self, t: ScanText) -> bool:
-        return _DIGIT.search(t.text) is not None
+        return _DIGIT.search(t.text) is not None or TRACKING.present(t)  # "tracking LBPWVOHN" has no digit
 
     def find(self, t: ScanText) -> Iterator[Span]:
         text = t.text
         for m in _S10.finditer(text):
             if s10_check_digit(m.group("serial")) == int(m.group("check")):
                 yield m.span()
+        for m in _CARRIER_CODE.finditer(text):
+            yield m.span()
         if not TRACKING.present(t):
             return
+        lower = t.lower
+        for m in _SHORT_CODE.finditer(text):
+            code, start = m.group(), m.start()
+            digits = len(_DIGIT.findall(code))
+            if len(code) - digits < 2 or code in _NOT_CODES or not (digits or sum(c in _VOWELS for c in code) <= 2):
+                continue
+            label_end = TRACKING.last_ahead(t, start)
+            if label_end >= 0 and _RIGHT_AFTER.match(text, label_end, start) \
+                    and nearest(t, start, _CONTEXTS) == "tracking":
+                yield m.span()  # "GHN tracking GMZCF4X", "Parcel G96A0HR", "tracking LBPWVOHN"
         for m in _CODE.finditer(text):
             code = m.group()
+            start = m.start()
+            if _CARRIER_CODE.fullmatch(code):
+                continue
             digits = len(_DIGIT.findall(code))
             letters = sum(1 for c in code if c.isalpha())
+            label = nearest(t, start, _CONTEXTS)
             if digits < 6 and not (len(code) in (8, 9) and digits >= 2 and code.isupper() and letters >= 3):
                 continue
             if letters and not any(c.isupper() for c in code) and digits < 6:
                 continue
-            if nearest(t, m.start(), _CONTEXTS) == "tracking":
+            if label == "tracking":
+                yield m.span()
+            elif label == "other" and not _SHOPEE_ORDER.fullmatch(code) \
+                    and _CARRIER_THEN_ORDER.search(lower, max(0, start - 60), start):
+                yield m.span()  # "J&T báo giao thất bại đơn 829639691334"
+        for m in _SHORT_CODE.finditer(text):  # "GHN báo giao thất bại đơn LWAIGHY"
+            code, start = m.group(), m.start()
+            digits = len(_DIGIT.findall(code))
+            if len(code) - digits >= 2 and code not in _NOT_CODES and (digits or sum(c in _VOWELS for c in code) <= 2) \
+                    and _CARRIER_THEN_ORDER.search(lower, max(0, start - 60), start):
                 yield m.span()

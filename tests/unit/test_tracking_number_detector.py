@@ -28,6 +28,17 @@ def tracking(text: str) -> list[str]:
     ("Tra cứu vận đơn 868039372938 không thấy", "868039372938"),
     ("awb 496129076175", "496129076175"),
     ("เลขพัสดุ 1133890838631", "1133890838631"),
+    # a carrier's prefix is its own context
+    ("đơn SPXVN061234509876 bị hoàn", "SPXVN061234509876"),
+    ("order NVTHLZD7012345678 returned", "NVTHLZD7012345678"),
+    ("ของถึงยัง TH20417733015B", "TH20417733015B"),
+    ("hàng kẹt ở kho, S21098765.HN12.B03.410987654", "S21098765.HN12.B03.410987654"),
+    # a carrier's name, then "đơn" in the same clause
+    ("Viettel Post báo hoàn đơn 731204598812", "731204598812"),
+    ("GHN vừa hủy đơn LKTXWQP", "LKTXWQP"),
+    # right after a tracking word: a short code in capitals
+    ("parcel K7Q2ZX is lost", "K7Q2ZX"),
+    ("GHN tracking: LXDRTPVN", "LXDRTPVN"),
 ])
 def test_when_a_tracking_number_is_written_then_it_is_found(text, value):
     assert tracking(text) == [value], scan(text)
@@ -37,6 +48,8 @@ def test_when_a_tracking_number_is_written_then_it_is_found(text, value):
     "Mã đơn 240612KJ8H3F7N", "Order 576458921034567890", "SKU VN-0408-RED", "Mã vạch 8934588012228",
     "barcode 8859399091692", "Mã sản phẩm 84886596680", "Flash sale 11/11 mã FREESHIP50K",
     "VN123456780VN", "Order ID: 1133890838631", "Samsung SM-A556E, iPhone 15 Pro Max 256GB",
+    "tracking PENDING", "Shopee Express báo giao thất bại đơn 240118Q5MHVL4",  # a Shopee order number stays
+    "GHN giao nhanh, SKU ABC12345", "Parcel ORDERED yesterday",
 ])
 def test_when_a_code_is_no_tracking_number_then_it_is_kept(text):
     assert tracking(text) == [], scan(text)
