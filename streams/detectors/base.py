@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import ClassVar, Iterable, Iterator
 
+from pipeline_core.errors import PipelineError
 
-class DetectorError(Exception):
+
+class DetectorError(PipelineError):
     """A detector failed on a text. The message names the detector, never the text."""
 
 

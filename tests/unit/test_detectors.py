@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 import streams.detectors as detectors
+from pipeline_core.errors import PipelineError
 from streams.detectors import DETECTORS, KINDS, PLACEHOLDERS, DetectorError, Finding, redact_text, scan
 
 
@@ -545,6 +546,7 @@ def test_when_a_detector_fails_then_the_error_names_it_and_holds_no_text(monkeyp
     assert "BROKEN" in str(caught.value) and "ValueError" in str(caught.value)
     assert "0912345678" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert isinstance(caught.value, PipelineError)  # the command line turns it into one clear line
 
 
 # ---------------------------------------------------------------------------------------- issue 12
