@@ -1,55 +1,22 @@
-"""Shopee Open Platform v2: signing, the shop/product/order/push endpoints, and pure
-mappings from Shopee's payloads to our raw events.
-
-Signing (developer guide "API calls"): lowercase hex HMAC-SHA256 keyed with the partner
-key over a plain concatenation, host and body not signed:
-  public API  partner_id + path + timestamp
-  shop API    partner_id + path + timestamp + access_token + shop_id
-  merchant    partner_id + path + timestamp + access_token + merchant_id
-Common parameters always travel in the query; GET business parameters too, POST ones in
-a JSON body. Pushes carry Authorization = hex(HMAC-SHA256(partner_key, url + "|" + body)).
-
-Choices where Shopee's documentation is silent (the stricter reading, see the report):
-- time_from/time_to and update_time_from/to are read as inclusive on both ends; windows are
-  sent as [floor(start), ceil(end)], so a boundary second may be read twice (idempotent).
-- get_item_list's visible results are capped (number unpublished; `item_list_cap`); a window
-  whose total_count exceeds it, or whose pages end before total_count, is split in two,
-  recursively, so nothing depends on the order Shopee lists items in.
-- get_shop_info has no update time: a shop's event_time is the time it was read.
-- order windows: time_from must be earlier than time_to (order.order_list_invalid_time, "start
-  time must be earlier than end time"), so 15-day chunks overlap by their boundary second
-  instead of starting at chunk_end + 1, which could leave a last chunk with time_from == time_to.
-- error codes: error_too_frequent is the rate-limit answer whatever its message or HTTP status
-  (limits are unpublished: waited out with backoff, never a failure); error_auth with an
-  access-token message ("Invalid access_token.") and invalid_acceess_token (Shopee's spelling)
-  mean the access token is no longer good: refresh once. error_auth on a refresh is the refresh
-  token refused (spent, revoked or the authorisation lapsed): RefreshRefused.
-- lifetimes: access 4 h (expire_in; both a duration and an absolute time are accepted), refresh
-  30 days from each refresh, but never past the authorisation's own expire_time (get_shop_info,
-  read at authorisation: at most 365 days). Past it the authorisation has lapsed (EXPIRED consent).
-  Each shop is its own grant: a main account's first pair is refreshed once per shop (Shopee
-  returns a pair per shop_id).
-- a product without models (has_model false) gets sku_id = item_id; an order line with
-  model_id 0 likewise, so products and order lines join.
-- get_order_detail returns no tracking number, buyer e-mail or IP: those stay None.
-"""
+"""ShopeeApi: building and signing requests, tokens, windows and pages over Shopee's endpoints."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import math
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import httpx
 
-from ..base import (Action, ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi,
-                   Outcome, PushKind, PushNotice, RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
-from ..normalise import address, card, envelope, get, int32, json_object, money, raw_event, utc
-
-SYMBOL = "SHOPEE"
+from ..base import (ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi, PushNotice,
+                    RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
+from ..normalise import get, raw_event
+from .answers import _reader
+from .mapping import SYMBOL, _dead, map_order, map_product, map_shop
+from .push import parse_push
+from .signing import public_sign, push_signature, shop_sign
 
 TOKEN_GET = "/api/v2/auth/token/get"
 TOKEN_REFRESH = "/api/v2/auth/access_token/get"
@@ -66,101 +33,9 @@ CONFIRM_LOST_PUSH = "/api/v2/push/confirm_consumed_lost_push_message"
 ITEM_STATUSES = ("NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE")
 ORDER_OPTIONAL_FIELDS = ("buyer_user_id,buyer_username,estimated_shipping_fee,recipient_address,actual_shipping_fee,"
                          "item_list,pay_time,total_amount,payment_method,payment_info")
-TOKEN_EXPIRED_ERRORS = frozenset({"invalid_acceess_token", "invalid_access_token", "error_access_token"})
-BUSY_ERRORS = frozenset({"error_system_busy", "error_server", "error_network", "error_inner", "error_busi"})
-RATE_LIMIT_ERRORS = frozenset({"error_too_frequent", "error_rate_limit"})
+
+
 REFRESH_TOKEN_DAYS = 30
-PAYMENT_METHODS = {"cash on delivery": "COD", "cod": "COD", "credit card/debit card": "CARD", "credit card": "CARD",
-                   "debit card": "CARD", "shopeepay": "WALLET", "shopeepay balance": "WALLET", "airpay": "WALLET",
-                   "bank transfer": "BANK_TRANSFER", "online banking": "BANK_TRANSFER"}
-
-
-# ------------------------------------------------------------------ signing
-def base_string(partner_id: str | int, path: str, timestamp: int, access_token: str = "", target_id: str | int = "") -> str:
-    """The documented concatenation; target_id is the shop_id (shop API) or merchant_id (merchant API)."""
-    return f"{partner_id}{path}{timestamp}{access_token}{target_id}"
-
-
-def hmac_hex(partner_key: str, message: str | bytes) -> str:
-    data = message.encode("utf-8") if isinstance(message, str) else message
-    return hmac.new(partner_key.encode("utf-8"), data, hashlib.sha256).hexdigest()
-
-
-def public_sign(partner_id: str | int, partner_key: str, path: str, timestamp: int) -> str:
-    return hmac_hex(partner_key, base_string(partner_id, path, timestamp))
-
-
-def shop_sign(partner_id: str | int, partner_key: str, path: str, timestamp: int, access_token: str,
-              shop_id: str | int) -> str:
-    return hmac_hex(partner_key, base_string(partner_id, path, timestamp, access_token, shop_id))
-
-
-def merchant_sign(partner_id: str | int, partner_key: str, path: str, timestamp: int, access_token: str,
-                  merchant_id: str | int) -> str:
-    return hmac_hex(partner_key, base_string(partner_id, path, timestamp, access_token, merchant_id))
-
-
-def push_signature(partner_key: str, callback_url: str, body: bytes) -> str:
-    """Authorization header of a push: over the raw body bytes, never a re-serialised JSON."""
-    return hmac_hex(partner_key, callback_url.encode("utf-8") + b"|" + body)
-
-
-# ------------------------------------------------------------------ reading answers
-def classify(status: int, headers: Mapping[str, str], data: Any, *, flat: bool = False,
-             required: Mapping[str, type | tuple[type, ...]] = {}, ok_errors: tuple[str, ...] = ("",)) -> Outcome:
-    """Read Shopee's envelope {request_id, error, message, response}; `flat` for the endpoints
-    without `response` (tokens, get_shop_info). required: fields the payload must carry."""
-    if not isinstance(data, dict) or not isinstance(data.get("error", ""), str):
-        if status == 429:
-            return Outcome(Action.RATE_LIMITED, code="http_429")
-        if status >= 500:
-            return Outcome(Action.RETRY, code=f"http_{status}")
-        return Outcome(Action.BAD_PAYLOAD, BadPayload("wrong_type", f"HTTP {status} envelope is not a Shopee envelope"))
-    if "error" not in data:
-        if status >= 500:
-            return Outcome(Action.RETRY, code=f"http_{status}")
-        return Outcome(Action.BAD_PAYLOAD, BadPayload("missing_field", f"HTTP {status} envelope lacks error"))
-    error, message = data["error"], data.get("message")
-    message = message.lower() if isinstance(message, str) else ""
-    if error in ok_errors and status < 400:
-        payload = data if flat else data.get("response")
-        if not isinstance(payload, dict):
-            reason = "missing_field" if payload is None else "wrong_type"
-            return Outcome(Action.BAD_PAYLOAD, BadPayload(reason, "envelope lacks an object at response"))
-        for field, kind in required.items():
-            value = payload.get(field)
-            if value is None:
-                return Outcome(Action.BAD_PAYLOAD, BadPayload("missing_field", f"envelope lacks {field}"))
-            if isinstance(value, bool) and kind is int or not isinstance(value, kind):
-                return Outcome(Action.BAD_PAYLOAD, BadPayload("wrong_type", f"envelope field {field} has a wrong type"))
-        return Outcome(Action.OK, payload)
-    code = error or f"http_{status}"
-    if error in TOKEN_EXPIRED_ERRORS or (error == "error_auth" and "access_token" in message):
-        return Outcome(Action.REFRESH_TOKEN, code=code)
-    if status == 429 or error in RATE_LIMIT_ERRORS or "too many request" in message or "too frequent" in message:
-        return Outcome(Action.RATE_LIMITED, code=code)
-    if error in BUSY_ERRORS or status >= 500:
-        return Outcome(Action.RETRY, code=code)
-    return Outcome(Action.FAIL, code=code)
-
-
-def _reader(**kwargs) -> Callable[[int, Mapping[str, str], Any], Outcome]:
-    return lambda status, headers, data: classify(status, headers, data, **kwargs)
-
-
-def _without_cards(node: Any) -> Any:
-    """The record as received but for card numbers, which never leave the connector in the clear (R10)."""
-    if isinstance(node, dict):
-        return {k: ("[card number withheld: R10]" if k == "card_number" and v else _without_cards(v))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_without_cards(v) for v in node]
-    return node
-
-
-def _dead(stream: Stream, err: MappingError, record: Any) -> DeadPayload:
-    body = json.dumps(_without_cards(record), ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return DeadPayload(stream, err.reason, f"shopee {stream.value} record: {err}", body)
 
 
 def _missing(stream: Stream, id_field: str, entity_id: str) -> DeadPayload:
@@ -442,197 +317,3 @@ class ShopeeApi(MarketplaceApi):
         self.client.call("v2.push.confirm_consumed_lost_push_message",
                          lambda: self._request("POST", CONFIRM_LOST_PUSH, body=body),
                          _reader(flat=True, ok_errors=("", "-")))
-
-
-# ------------------------------------------------------------------ pure mappings
-def _opt_str(payload: dict, path: str) -> str | None:
-    value = get(payload, path, str, required=False)
-    return value if value else None
-
-
-def map_shop(info: dict, shop_id: str, ingest_source: str, ingest_time: datetime | None = None) -> dict:
-    """v2.shop.get_shop_info (flat). Shopee exposes no seller name, e-mail, phone, address or tax
-    code, so `seller` and `tax_code` are None; no update time either, so event_time is the read time."""
-    read_at = (ingest_time or datetime.now(timezone.utc)).replace(microsecond=0)
-    expire = get(info, "expire_time", int, required=False)
-    record = envelope(SYMBOL, shop_id, "shop", shop_id, read_at, ingest_source, read_at)
-    record.update({
-        "shop_name": _opt_str(info, "shop_name"),
-        "country": get(info, "region", str).upper(),
-        "status": get(info, "status", str),
-        "authorised_until": utc(expire) if expire else None,
-        "seller": None,
-        "tax_code": None,
-    })
-    return record
-
-
-def _price(rows: Any, path: str) -> tuple[Any, str]:
-    if not isinstance(rows, list):
-        raise MappingError("missing_field" if rows is None else "wrong_type", path)
-    if not rows or not isinstance(rows[0], dict):
-        raise MappingError("missing_field", f"{path}[0]")
-    row = rows[0]
-    return money(get(row, "current_price", (int, float, str)), f"{path}[0].current_price"), get(row, "currency", str)
-
-
-def _stock(payload: dict) -> int | None:
-    stock = get(payload, "stock_info_v2.summary_info.total_available_stock", int, required=False)
-    return stock if stock is None or -2**31 <= stock < 2**31 else None  # as Lazada's: unusable, not fatal
-
-
-def map_product(item: dict, models: list | None, shop_id: str, ingest_source: str, *,
-                category_names: Mapping[str, str] | None = None, ingest_time: datetime | None = None) -> dict:
-    """One get_item_base_info item (plus get_model_list's models when has_model)."""
-    if not isinstance(item, dict):
-        raise MappingError("wrong_type", "item")
-    item_id = str(get(item, "item_id", int))
-    updated = get(item, "update_time", int)
-    if models is None:
-        price, currency = _price(item.get("price_info"), "price_info")
-        skus = [{"sku_id": item_id, "seller_sku": _opt_str(item, "item_sku"), "price": price, "stock": _stock(item)}]
-    else:
-        skus, currency = [], None
-        for i, model in enumerate(models):
-            if not isinstance(model, dict):
-                raise MappingError("wrong_type", f"model[{i}]")
-            price, currency = _price(model.get("price_info"), f"model[{i}].price_info")
-            skus.append({"sku_id": str(get(model, "model_id", int)), "seller_sku": _opt_str(model, "model_sku"),
-                         "price": price, "stock": _stock(model)})
-        if currency is None:
-            raise MappingError("missing_field", "model")
-    category_id = str(get(item, "category_id", int))
-    brand = get(item, "brand.original_brand_name", str, required=False)
-    description = get(item, "description", str, required=False)
-    if description is None and isinstance(item.get("description_info"), dict):  # description_type "extended"
-        fields = get(item, "description_info.extended_description.field_list", list, required=False) or []
-        description = "\n".join(f["text"] for f in fields if isinstance(f, dict) and isinstance(f.get("text"), str)) or None
-    record = envelope(SYMBOL, shop_id, "product", item_id, utc(updated), ingest_source, ingest_time)
-    record.update({
-        "item_id": item_id,
-        "status": get(item, "item_status", str),
-        "title": get(item, "item_name", str),
-        "description": description or None,
-        "category_id": category_id,
-        "category_name": (category_names or {}).get(category_id),
-        "brand": None if not brand or brand.lower() in ("nobrand", "no brand") else brand,
-        "currency": currency,
-        "skus": skus,
-        "created_time": utc(get(item, "create_time", int)),
-        "updated_time": utc(updated),
-    })
-    return record
-
-
-def payment_method(raw: str) -> str:
-    """Shopee's display name of the channel to our closed-ish set; an unknown one passes as it is."""
-    return PAYMENT_METHODS.get(raw.strip().lower(), raw.strip().upper().replace(" ", "_"))
-
-
-def map_order(order: dict, shop_id: str, ingest_source: str, seal_card: Callable[[str], bytes],
-              ingest_time: datetime | None = None) -> dict:
-    """One get_order_detail order, fetched with ORDER_OPTIONAL_FIELDS. A card number (the simulator's
-    payment_info.card_number) leaves this function only as ciphertext, brand and last four (R10)."""
-    if not isinstance(order, dict):
-        raise MappingError("wrong_type", "order")
-    order_sn = get(order, "order_sn", str)
-    updated = get(order, "update_time", int)
-    region = get(order, "region", str).upper()
-    recipient = None
-    if order.get("recipient_address") is not None:
-        get(order, "recipient_address", dict)
-        recipient = {
-            "name": _opt_str(order, "recipient_address.name"),
-            "phone": _opt_str(order, "recipient_address.phone"),
-            "phone2": None,
-            "address": address(full_address=_opt_str(order, "recipient_address.full_address"), lines=[],
-                               ward=_opt_str(order, "recipient_address.town"),
-                               district=_opt_str(order, "recipient_address.district"),
-                               city=_opt_str(order, "recipient_address.city"),
-                               province=_opt_str(order, "recipient_address.state"),
-                               postal_code=_opt_str(order, "recipient_address.zipcode"),
-                               country=(_opt_str(order, "recipient_address.region") or region).upper()),
-        }
-    payment = None
-    method = _opt_str(order, "payment_method")
-    if method is not None:
-        number = get(order, "payment_info.card_number", str, required=False)
-        payment = {"method": payment_method(method), "card": card(number, seal_card),
-                   "billing_tax_code": None, "billing_company": None}
-    items = []
-    for i, line in enumerate(get(order, "item_list", list)):
-        if not isinstance(line, dict):
-            raise MappingError("wrong_type", f"item_list[{i}]")
-        item_id = str(get(line, "item_id", int))
-        model_id = get(line, "model_id", int, required=False)
-        items.append({"item_id": item_id, "sku_id": str(model_id) if model_id else item_id,
-                      "product_title": _opt_str(line, "item_name"),
-                      "quantity": int32(get(line, "model_quantity_purchased", int), f"item_list[{i}].model_quantity_purchased"),
-                      "unit_price": money(get(line, "model_discounted_price", (int, float, str)),
-                                          f"item_list[{i}].model_discounted_price")})
-    fee = order.get("actual_shipping_fee")
-    fee_path = "actual_shipping_fee"
-    if not fee:
-        fee, fee_path = order.get("estimated_shipping_fee"), "estimated_shipping_fee"
-    buyer_id = get(order, "buyer_user_id", int, required=False)
-    record = envelope(SYMBOL, shop_id, "order", order_sn, utc(updated), ingest_source, ingest_time)
-    record.update({
-        "order_id": order_sn,
-        "status": get(order, "order_status", str),
-        "create_time": utc(get(order, "create_time", int)),
-        "update_time": utc(updated),
-        "currency": get(order, "currency", str),
-        "total_amount": money(get(order, "total_amount", (int, float, str)), "total_amount"),
-        "shipping_fee": money(fee, fee_path) if fee is not None else None,
-        "buyer": {"buyer_user_id": str(buyer_id) if buyer_id else None,
-                  "buyer_username": _opt_str(order, "buyer_username"), "buyer_email": None},
-        "recipient": recipient,
-        "billing": None,
-        "buyer_note": _opt_str(order, "message_to_seller"),
-        "payment": payment,
-        "items": items,
-        "buyer_ip": None,
-        "tracking_number": None,
-    })
-    return record
-
-
-def _push_shop(body: dict, data: dict) -> str:
-    for value in (body.get("shop_id"), data.get("shop_id"), data.get("shopid")):
-        if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value):
-            return str(value)
-    for key in ("shop_id_list", "shop_expire_soon"):
-        listed = data.get(key)
-        if isinstance(listed, list) and listed and isinstance(listed[0], (int, str)):
-            return str(listed[0])
-    raise BadPayload("missing_field", "shopee push names no shop")
-
-
-PUSH_KINDS = {1: PushKind.SHOP_AUTHORISED, 2: PushKind.AUTHORISATION_CANCELLED, 12: PushKind.AUTHORISATION_EXPIRING,
-              3: PushKind.ORDER_STATUS, 4: PushKind.ORDER_STATUS}
-
-
-def parse_push(body: bytes) -> PushNotice:
-    """{shop_id?, code, timestamp, data}. Code 4 (tracking number) is an order change too. Shopee
-    gives no message id: notification_id hashes code, shop and data (plus the timestamp when data
-    carries no update_time), so the platform's retries of one message collapse to one id."""
-    parsed = json_object(body, "shopee push body")
-    code, timestamp, data = parsed.get("code"), parsed.get("timestamp"), parsed.get("data", {})
-    for name, value, kind in (("code", code, int), ("timestamp", timestamp, int), ("data", data, dict)):
-        if value is None:
-            raise BadPayload("missing_field", f"shopee push lacks {name}", body)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise BadPayload("wrong_type", f"shopee push field {name} has a wrong type", body)
-    try:
-        shop_id = _push_shop(parsed, data)
-    except BadPayload as bad:
-        raise BadPayload(bad.reason, str(bad), body) from None
-    kind = PUSH_KINDS.get(code, PushKind.OTHER)
-    order_id = data.get("ordersn") if kind is PushKind.ORDER_STATUS else None
-    if kind is PushKind.ORDER_STATUS and not isinstance(order_id, str):
-        raise BadPayload("missing_field" if order_id is None else "wrong_type", "shopee order push lacks data.ordersn", body)
-    material = f"{code}|{shop_id}|{json.dumps(data, sort_keys=True, separators=(',', ':'))}"
-    if "update_time" not in data:
-        material += f"|{timestamp}"
-    notification_id = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
-    return PushNotice("shopee", kind, shop_id, notification_id, utc(timestamp), order_id)

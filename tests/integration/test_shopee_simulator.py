@@ -17,7 +17,8 @@ from connectors.base import (ApiFailed, AppCredentials, ConnectorError, DeadPayl
                              RefreshRefused, ShopSession, Stream, TimeWindow)
 from connectors.runner import authorisation_lapsed
 from connectors.card_vault import CardVault
-from connectors.shopee.api import ITEM_LIST, ORDER_LIST, SHOP_INFO, ShopeeApi, parse_push
+from connectors.shopee.push import parse_push
+from connectors.shopee.api import ITEM_LIST, ORDER_LIST, SHOP_INFO, ShopeeApi
 from connectors.simulators.base import SimConfig, start_in_thread
 from connectors.simulators.shopee import ShopeeSimulator
 from pipeline_core.aiohttp_thread import serve_in_thread as serve_app

@@ -25,8 +25,9 @@ from connectors.card_vault import CardVault
 from connectors.config import marketplace_config
 from connectors.simulators.base import serve_in_thread, start_in_thread
 from connectors.simulators.tiktok_shop import TikTokShopSimulator
+from connectors.tiktok_shop.signing import sign
 from connectors.tiktok_shop.api import (ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, PATH_PRODUCT_SEARCH, PATH_SHOPS,
-                                    TikTokShopApi, sign)
+                                        TikTokShopApi)
 
 APP_KEY, APP_SECRET = "6a6a9dq1", "4ebc0ffee0secret"
 VAULT = CardVault(os.urandom(32), "test-card-key")

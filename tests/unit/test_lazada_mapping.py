@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import BadPayload, MappingError, PushKind
-from connectors.lazada.api import map_order, map_product, map_shop, order_lines, parse_lazada_time, parse_push
+from connectors.lazada.mapping import map_order, map_product, map_shop, order_lines, parse_lazada_time
+from connectors.lazada.push import parse_push
 from pipeline_core.avro_codec import default_registry
 
 CARD = "4111111111111111"

@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connectors.base import AppCredentials
-from connectors.lazada.api import LazadaApi, iso8601, push_signature, sign_request
+from connectors.lazada.signing import push_signature, sign_request
+from connectors.lazada.api import LazadaApi, iso8601
 
 # Lazada docs docId 108069 "HTTP request sample" (see the module docstring).
 DOC_SECRET = "helloworld"

@@ -3,7 +3,7 @@
 import pytest
 
 from connectors.base import Action
-from connectors.shopee.api import classify
+from connectors.shopee.answers import classify
 
 
 @pytest.mark.parametrize("status, message", [(200, ""), (200, "Request is too frequent."), (403, "whatever"),

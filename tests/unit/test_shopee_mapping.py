@@ -10,7 +10,8 @@ import pytest
 
 from connectors.base import BadPayload, MappingError, PushKind
 from connectors.card_vault import CardVault
-from connectors.shopee.api import map_order, map_product, map_shop, parse_push, payment_method
+from connectors.shopee.mapping import map_order, map_product, map_shop, payment_method
+from connectors.shopee.push import parse_push
 from pipeline_core.avro_codec import default_registry
 
 NS = "com.powersell.pipeline.raw"
@@ -245,7 +246,7 @@ def test_malformed_pushes_raise_bad_payload_with_reason(body, reason):
 
 def test_a_dead_order_keeps_its_body_but_never_the_card_number():
     from connectors.base import Stream
-    from connectors.shopee.api import _dead
+    from connectors.shopee.mapping import _dead
 
     broken = _without(ORDER, "update_time")
     with pytest.raises(MappingError) as err:

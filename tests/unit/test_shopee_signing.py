@@ -26,8 +26,8 @@ import hmac
 import pytest
 
 from connectors.base import AppCredentials
-from connectors.shopee.api import (ShopeeApi, base_string, hmac_hex, merchant_sign, public_sign, push_signature,
-                               shop_sign)
+from connectors.shopee.signing import base_string, hmac_hex, merchant_sign, public_sign, push_signature, shop_sign
+from connectors.shopee.api import ShopeeApi
 
 DOC_PARTNER_ID = 2001887
 DOC_TIMESTAMP = 1655714431

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import Action, BadPayload, MappingError, PushKind, Stream
-from connectors.tiktok_shop.api import (classify, classify_token, dead, map_order, map_product, map_shop, parse_push,
-                                    scrub_body, scrub_card)
+from connectors.tiktok_shop.answers import classify, classify_token
+from connectors.tiktok_shop.mapping import dead, map_order, map_product, map_shop, scrub_body, scrub_card
+from connectors.tiktok_shop.push import parse_push
 from pipeline_core.avro_codec import default_registry
 
 CARD = "4111111111111111"

@@ -27,8 +27,8 @@ import pytest
 
 from connectors.api_client import ApiClient, Backoff
 from connectors.base import AppCredentials, ShopAuth, ShopSession, TimeWindow
-from connectors.tiktok_shop.api import (ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, TikTokShopApi, push_signature, sign,
-                                    sign_base, sign_request)
+from connectors.tiktok_shop.signing import push_signature, sign, sign_base, sign_request
+from connectors.tiktok_shop.api import ACCESS_TOKEN_HEADER, PATH_ORDER_SEARCH, TikTokShopApi
 
 DOC_SECRET = "e59af819cc"
 
