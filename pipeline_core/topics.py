@@ -84,6 +84,8 @@ CATALOG: tuple[Topic, ...] = (
           "Evidence of each erasure: key destroyed, tombstones published; the subject only as a keyed pseudonym."),
     Topic("ops.dead-letters", f"{NS}.ops.DeadLetter", AccessClass.RESTRICTED, 1, "delete", 14 * DAY_MS, "the failed record's key",
           "Records a stage could not process, with the reason and the original bytes."),
+    Topic("ops.outcomes", f"{NS}.ops.EventOutcome", AccessClass.INTERNAL, 1, "delete", 14 * DAY_MS, "event id",
+          "Filtered decisions per event id (ids and reasons only), for the ledger `reconcile`."),
 )
 
 
@@ -127,6 +129,7 @@ SERVICE_ACCESS: dict[str, tuple[tuple[Service, ...], tuple[Service, ...]]] = {  
     "privacy.erasure-requests": ((), (_P,)),
     "privacy.erasure-receipts": ((_P,), ()),
     "ops.dead-letters": ((_C, _P, _A), ()),
+    "ops.outcomes": ((_P, _A), ()),  # read by the operator's `reconcile`
     **{t.name: ((_P,), ()) for t in CATALOG if t.access is AccessClass.PARTNER},
 }
 # Each Faust worker's app id: its consumer group and the prefix of the topics Faust makes for it.

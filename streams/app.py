@@ -39,6 +39,7 @@ from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
 from .delivery import fits, record_size
 from .redaction_stage import OUTPUTS, STAGE, DeadLettered, Filtered, Redacted, RedactionStage
+from . import outcome_log
 
 log = logging.getLogger(__name__)
 APP_ID = "powersell-redactor"
@@ -123,6 +124,7 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
     out_names = set(OUTPUTS.values()) | {t.name for t in CATALOG if t.name.startswith(("partner.", "audience."))}
     outputs = {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in out_names}
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
+    outputs[outcome_log.TOPIC] = app.topic(outcome_log.TOPIC, key_serializer="raw", value_serializer="raw")
 
     # The consent book is rebuilt from consent.events itself (compacted: its own changelog) on assignment;
     # the sealed contacts live in a changelog-backed table: a restarted worker recovers them.
@@ -243,6 +245,9 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
             value = registry.encode(DEAD_LETTER_NAME, outcome.record)
             return message, outcome, [(DEAD_LETTERS, await send(DEAD_LETTERS, outcome.record["original_key"], value,
                                                                 dead_headers(outcome.record)))]
+        if isinstance(outcome, Filtered):  # the ledger's record of the decision, acknowledged like any output
+            entry = outcome_log.filtered_entry(registry, STAGE, message, outcome.reason, outcome.event_id)
+            return message, outcome, [(outcome_log.TOPIC, await send(outcome_log.TOPIC, *entry))]
         return message, outcome, []
 
     async def settle(message, outcome, futures) -> None:
@@ -252,6 +257,10 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 await futures[0][1]
             except Exception:
                 await dead_letter_sent(outcome.record)  # retried, then raised: the batch is read again
+            return
+        if isinstance(outcome, Filtered):  # retried, then raised: the batch is read again
+            entry = outcome_log.filtered_entry(registry, STAGE, message, outcome.reason, outcome.event_id)
+            await outcome_log.acknowledged(futures[0][1], lambda: send(outcome_log.TOPIC, *entry))
             return
         if not isinstance(outcome, Redacted):
             return

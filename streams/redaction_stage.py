@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pipeline_core.avro_codec import SchemaRegistry
@@ -48,6 +48,7 @@ class Redacted:
 @dataclass(frozen=True)
 class Filtered:
     reason: str           # no_consent, consent_withdrawn, consent_expired, subject_erased
+    event_id: str | None = field(default=None, compare=False)  # for the ledger (streams.outcome_log)
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,12 @@ class RedactionStage:
         decision = self.consent.connection(subject, record["marketplace"].lower(), record["event_time"])
         self.metrics.decided(decision.purpose, decision.outcome)
         if not decision.allowed:
-            return Filtered(decision.reason)
+            return Filtered(decision.reason, record["event_id"])
         if self.sealer is not None:
             try:
                 record = self.sealer.open(name, record)
             except SubjectErased:
-                return Filtered("subject_erased")
+                return Filtered("subject_erased", record["event_id"])
             except SealingError as exc:  # names the field, never a value
                 return dead("cannot_decrypt", str(exc))
         try:
