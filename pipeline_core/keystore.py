@@ -6,7 +6,7 @@ pseudonym) has its own AES-256 data key; data keys are stored only wrapped
 destroys its data key, so every ciphertext sealed for it becomes undecryptable.
 
     KeyStore                 the interface a cloud KMS or Vault could implement: four methods
-     └── LocalKeyStore       a JSON file of wrapped data keys, beside a MasterKeyring file
+     └── LocalKeyStore       a folder of wrapped data keys (a file each), beside a MasterKeyring file
 
 Ciphertext format (version 2; the connector's card vault writes version 1, which has no
 key version): version (1 byte) | key id length (1) | key id (ASCII) | key version (4, big
@@ -277,39 +277,144 @@ class MasterKeyring:
 
 
 class LocalKeyStore(KeyStore):
-    """Data keys in a JSON file, each wrapped (AES-256-GCM) by the MasterKeyring's current version.
+    """Data keys in a folder, one small file per key, each key wrapped (AES-256-GCM) by the MasterKeyring.
 
-    Several processes may share the files: every change is a locked read-modify-write with an
-    atomic rename, and every read first checks whether the file changed (so a destroy or a
-    master rotation by another process is seen at its next call, with no restart).
+        folder/keys/KEY_ID.json   the subject and its key versions, each wrapped        (0600, folder 0700)
+        folder/destroyed/KEY_ID   when the key was destroyed: "erased", not "unknown"   (0600, folder 0700)
+        folder/journal            one line per change (+KEY_ID, -KEY_ID, r for a re-wrap): no key material
+
+    A new key writes one file (temporary file, fsync, rename, fsync the folder), so adding a buyer
+    costs the same with ten keys or a million; the single keystore.json of earlier versions is
+    migrated on open. Several processes may share the folder: changes are made under a lock and
+    appended to the journal, which every reader checks (by size) before each use, reading only
+    the lines added since; so a destroy or a master rotation by another process is seen at the
+    next call, with no restart.
+
+    Destroying a key writes its marker, overwrites its file with zeros, deletes it and zeroes this
+    process's cached copy. What a filesystem may still hold (journal blocks, SSD remapping,
+    snapshots, backups) is the key wrapped by the master key: retiring that master version
+    (`rotate_master`) makes such leftovers useless; a KMS that never releases its master key is
+    the production answer.
     """
 
-    def __init__(self, path: Path, master: MasterKeyring) -> None:
-        self.path = Path(path)
+    JOURNAL_COMPACT_BYTES = 4 * 1024 * 1024  # the journal is emptied (under the lock) past this size
+
+    def __init__(self, folder: Path, master: MasterKeyring) -> None:
+        folder = Path(folder)
+        self.folder = folder.parent if folder.suffix == ".json" else folder  # an old keystore.json path names it too
+        self.keys_dir, self.destroyed_dir = self.folder / "keys", self.folder / "destroyed"
+        self.journal_file = self.folder / "journal"
         self.master = master
         self._lock = threading.RLock()
-        self._stamp: tuple[int, int, int] | None = None
-        self._data: dict[str, Any] = {}
+        self._entries: dict[str, dict[str, Any]] = {}       # key id -> {"subject", "versions"}
         self._by_subject: dict[str, str] = {}
-        self._cache: dict[tuple[str, int], tuple[str, bytes]] = {}
+        self._destroyed: set[str] = set()
+        self._cache: dict[tuple[str, int], tuple[str, bytearray]] = {}
+        self._journal_at: tuple[int, int] | None = None     # (inode, bytes read)
+        self._leftovers: list[str] = []                     # files of destroyed keys, not yet shredded
+        for sub in (self.keys_dir, self.destroyed_dir):
+            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._migrate_single_file()
         self._reload(force=True)
+
+    @property
+    def path(self) -> Path:
+        """The folder of key files (its parent is the store's folder)."""
+        return self.keys_dir
 
     @classmethod
     def in_dir(cls, folder: Path) -> LocalKeyStore:
-        """keystore.json and master-keys.json in folder; a master key is made only with a new store."""
+        """The store and master-keys.json in folder; a master key is made only with a new store."""
         folder = Path(folder)
-        store = folder / "keystore.json"
-        return cls(store, MasterKeyring(folder / "master-keys.json", create=not store.exists()))
+        new = not (folder / "keystore.json").exists() and not (folder / "keys").exists()
+        return cls(folder, MasterKeyring(folder / "master-keys.json", create=new))
+
+    # -------------------------------------------------------------- files
+    def _key_file(self, key_id: str) -> Path:
+        if not key_id.startswith("dk_") or not key_id[3:].isalnum():  # a key id from a ciphertext names no path
+            raise CannotDecrypt("unknown data key (not an id this store makes)")
+        return self.keys_dir / f"{key_id}.json"
+
+    def _append(self, *lines: str) -> None:
+        fd = os.open(self.journal_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, "".join(f"{line}\n" for line in lines).encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _migrate_single_file(self) -> None:
+        """keystore.json (format 1: every key in one file) -> one file per key; the old file goes last."""
+        legacy = self.folder / "keystore.json"
+        if not legacy.exists():
+            return
+        with _locked(self.folder / "keystore"):
+            data = _read_json(legacy)
+            if data is None:
+                return  # another process migrated it meanwhile
+            for key_id, entry in data.get("keys", {}).items():
+                _atomic_write(self._key_file(key_id), entry)
+            for key_id, when in data.get("destroyed", {}).items():
+                _atomic_write(self.destroyed_dir / key_id, {"destroyed": when})
+            self._append(*(f"+{k}" for k in data.get("keys", {})), *(f"-{k}" for k in data.get("destroyed", {})))
+            legacy.unlink()
+            _fsync_dir(self.folder)
 
     # -------------------------------------------------------------- reading
+    def _load_entry(self, key_id: str) -> None:
+        entry = _read_json(self._key_file(key_id))
+        if entry is not None and key_id not in self._destroyed:
+            self._entries[key_id] = entry
+            self._by_subject[entry["subject"]] = key_id
+
+    def _forget(self, key_id: str) -> None:
+        entry = self._entries.pop(key_id, None)
+        if entry is not None and self._by_subject.get(entry["subject"]) == key_id:
+            del self._by_subject[entry["subject"]]
+        for cached in [c for c in self._cache if c[0] == key_id]:
+            _, key = self._cache.pop(cached)
+            key[:] = bytes(len(key))  # overwrite this process's copy of the key
+
     def _reload(self, force: bool = False) -> None:
+        """Catch up with other processes: read the journal's new lines (or everything, when forced or
+        when the journal was compacted)."""
         with self._lock:
-            stamp = _stamp(self.path)
-            if not force and stamp == self._stamp:
+            try:
+                st = os.stat(self.journal_file)
+                ino, size = st.st_ino, st.st_size
+            except FileNotFoundError:
+                ino, size = 0, 0
+            seen = self._journal_at
+            if not force and seen is not None and seen[0] == ino and seen[1] == size:
                 return
-            data = _read_json(self.path) or {"format": 1, "keys": {}, "destroyed": {}}
-            self._data, self._stamp, self._cache = data, stamp, {}
-            self._by_subject = {entry["subject"]: kid for kid, entry in data["keys"].items()}
+            if force or seen is None or seen[0] != ino or size < seen[1]:
+                self._destroyed = {p.name for p in self.destroyed_dir.iterdir() if not p.name.startswith(".")}
+                for key_id in (set(self._entries) | {c[0] for c in self._cache}) & self._destroyed:
+                    self._forget(key_id)
+                self._entries, self._by_subject, self._leftovers = {}, {}, []
+                for p in self.keys_dir.iterdir():
+                    if p.suffix == ".json" and not p.name.startswith("."):
+                        if p.stem in self._destroyed:  # a destroy stopped after its marker: finished by the next one
+                            self._leftovers.append(p.stem)
+                        else:
+                            self._load_entry(p.stem)
+                self._journal_at = (ino, size)
+                return
+            with open(self.journal_file, "rb") as fh:
+                fh.seek(seen[1])
+                tail = fh.read(size - seen[1])
+            complete = tail[:tail.rfind(b"\n") + 1]  # a line being appended right now is read next time
+            for line in complete.decode("ascii").splitlines():
+                op, key_id = line[:1], line[1:]
+                if op == "+":
+                    self._load_entry(key_id)
+                elif op == "-":
+                    self._destroyed.add(key_id)
+                    self._forget(key_id)
+                elif op == "r":  # every key re-wrapped: read the wrapped entries again (the keys are the same)
+                    for known in list(self._entries):
+                        self._load_entry(known)
+            self._journal_at = (ino, seen[1] + len(complete))
 
     @staticmethod
     def _aad(key_id: str, version: int, subject: str, master_id: str, master_version: int) -> bytes:
@@ -334,11 +439,18 @@ class LocalKeyStore(KeyStore):
         with self._lock:
             cached = self._cache.get((key_id, version))
             if cached is not None:
-                return cached
-            entry = self._data["keys"].get(key_id)
-            if entry is None:
-                if key_id in self._data["destroyed"]:
+                return cached[0], bytes(cached[1])
+            if key_id in self._destroyed:
+                raise KeyDestroyed(f"data key {key_id} was destroyed (its subject was erased)")
+            entry = self._entries.get(key_id)
+            if entry is None and retry:  # made or destroyed by another process a moment ago? Look at its files only
+                self._key_file(key_id)  # refuses a malformed key id before it names a path
+                if (self.destroyed_dir / key_id).exists():
+                    self._destroyed.add(key_id)
                     raise KeyDestroyed(f"data key {key_id} was destroyed (its subject was erased)")
+                self._load_entry(key_id)
+                return self._key(key_id, version, retry=False)
+            if entry is None:
                 raise CannotDecrypt(f"unknown data key {key_id}")
             wrapped = entry["versions"].get(str(version))
             if wrapped is None:
@@ -350,7 +462,7 @@ class LocalKeyStore(KeyStore):
                     raise
                 self._reload(force=True)  # re-wrapped and its old master retired by another process
                 return self._key(key_id, version, retry=False)
-            self._cache[(key_id, version)] = (entry["subject"], key)
+            self._cache[(key_id, version)] = (entry["subject"], bytearray(key))
             return entry["subject"], key
 
     def data_key(self, subject: str) -> tuple[str, int, bytes]:
@@ -359,7 +471,7 @@ class LocalKeyStore(KeyStore):
         with self._lock:
             self._reload()
             key_id = self._by_subject.get(subject) or self._create(subject)
-            version = max(int(v) for v in self._data["keys"][key_id]["versions"])
+            version = max(int(v) for v in self._entries[key_id]["versions"])
             return key_id, version, self._key(key_id, version)[1]
 
     def key_for(self, key_id: str, version: int) -> tuple[str, bytes]:
@@ -367,49 +479,99 @@ class LocalKeyStore(KeyStore):
             self._reload()
             return self._key(key_id, version)
 
-    # -------------------------------------------------------------- changing
-    def _write(self, data: dict[str, Any]) -> None:
-        _atomic_write(self.path, data)
-        self._reload(force=True)
+    def status(self) -> dict[str, Any]:
+        """Counts only: no subject ids, no key ids, no key material."""
+        with self._lock:
+            self._reload()
+            under: dict[str, int] = {}
+            for entry in self._entries.values():
+                for wrapped in entry["versions"].values():
+                    under[str(wrapped["master_version"])] = under.get(str(wrapped["master_version"]), 0) + 1
+            return {"data_keys": len(self._entries), "data_key_versions": sum(under.values()),
+                    "data_keys_wrapped_under_master_version": under, "destroyed_keys": len(self._destroyed)}
 
+    # -------------------------------------------------------------- changing
     def _create(self, subject: str) -> str:
-        with self._lock, _locked(self.path):
-            self._reload(force=True)
+        with self._lock, _locked(self.folder / "keystore"):
+            self._reload()
             if subject in self._by_subject:  # another process was first
                 return self._by_subject[subject]
             key_id = "dk_" + secrets.token_hex(8)
             entry = {"subject": subject, "versions": {"1": self._wrap(key_id, 1, subject, AESGCM.generate_key(256))}}
-            self._write({**self._data, "keys": {**self._data["keys"], key_id: entry}})
+            _atomic_write(self._key_file(key_id), entry)
+            self._append(f"+{key_id}")
+            self._compact_journal()
+            self._reload()
             return key_id
 
     def destroy(self, subject: str) -> bool:
-        with self._lock, _locked(self.path):
+        with self._lock, _locked(self.folder / "keystore"):
             self._reload(force=True)
+            for leftover in self._leftovers:
+                _shred(self._key_file(leftover))
             key_id = self._by_subject.get(subject)
             if key_id is None:
                 return False
-            keys = {kid: entry for kid, entry in self._data["keys"].items() if kid != key_id}
-            destroyed = {**self._data["destroyed"], key_id: datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            self._write({**self._data, "keys": keys, "destroyed": destroyed})
+            # the marker first: from here on the key is "destroyed" for every reader, even if the rest fails
+            _atomic_write(self.destroyed_dir / key_id, {"destroyed": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            self._append(f"-{key_id}")  # every process drops its cached copy at its next call
+            self._destroyed.add(key_id)
+            self._forget(key_id)
+            _shred(self._key_file(key_id))
+            self._compact_journal()
+            self._reload()
             return True
 
     def rotate_master(self) -> int:
         """Add a master version, re-wrap every data key under it, then retire the old versions.
-        Readers keep working throughout: until the store file is replaced they unwrap with the
-        old version, which is retired only after."""
-        with self._lock, _locked(self.path):
+        Readers keep working throughout: until a key's file is replaced they unwrap it with the old
+        version, which is retired only after."""
+        with self._lock, _locked(self.folder / "keystore"):
             new = self.master.add_version()
             self._reload(force=True)
-            keys = {}
-            for key_id, entry in self._data["keys"].items():
-                versions = {}
-                for v, wrapped in entry["versions"].items():
-                    key = self._unwrap(key_id, int(v), entry["subject"], wrapped)
-                    versions[v] = self._wrap(key_id, int(v), entry["subject"], key)
-                keys[key_id] = {**entry, "versions": versions}
-            self._write({**self._data, "keys": keys})
+            for key_id, entry in self._entries.items():
+                versions = {v: self._wrap(key_id, int(v), entry["subject"],
+                                          self._unwrap(key_id, int(v), entry["subject"], wrapped))
+                            for v, wrapped in entry["versions"].items()}
+                _atomic_write(self._key_file(key_id), {**entry, "versions": versions})
+            self._append("r")
             self.master.retire({new})
+            self._compact_journal()
+            self._reload(force=True)
             return new
+
+    def _compact_journal(self) -> None:
+        """Empty the journal once it is large (under the lock): readers see a new file and re-list the folders."""
+        try:
+            if self.journal_file.stat().st_size < self.JOURNAL_COMPACT_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        fd, tmp = tempfile.mkstemp(prefix=".journal.", dir=self.folder)
+        os.close(fd)
+        os.replace(tmp, self.journal_file)
+        _fsync_dir(self.folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _shred(path: Path) -> None:
+    """Overwrite a key file with zeros, then delete it (best effort against a later read of its blocks)."""
+    try:
+        with open(path, "r+b") as fh:
+            fh.write(bytes(os.fstat(fh.fileno()).st_size))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileNotFoundError:
+        return
+    path.unlink()
+    _fsync_dir(path.parent)
 
 
 # ---------------------------------------------------------------- where the keys live

@@ -37,18 +37,9 @@ class SubjectErased(AccessError):
 # ---------------------------------------------------------------- the store
 def keystore_status(store: LocalKeyStore) -> dict[str, Any]:
     """Counts and versions only: no subject ids, no key ids, no key material."""
-    data = json.loads(store.path.read_text(encoding="utf-8")) if store.path.exists() else {"keys": {}, "destroyed": {}}
-    wrapped_under: dict[str, int] = {}
-    versions = 0
-    for entry in data["keys"].values():
-        for wrapped in entry["versions"].values():
-            versions += 1
-            wrapped_under[str(wrapped["master_version"])] = wrapped_under.get(str(wrapped["master_version"]), 0) + 1
     master_id, current, _ = store.master.current()
-    return {"keystore_dir": str(store.path.parent), "master_key_id": master_id, "master_current_version": current,
-            "master_versions": store.master.versions(), "data_keys": len(data["keys"]),
-            "data_key_versions": versions, "data_keys_wrapped_under_master_version": wrapped_under,
-            "destroyed_keys": len(data["destroyed"])}
+    return {"keystore_dir": str(store.folder), "master_key_id": master_id, "master_current_version": current,
+            "master_versions": store.master.versions(), **store.status()}
 
 
 def cmd_keys(args, settings: Settings) -> int:

@@ -64,7 +64,7 @@ def test_when_no_env_is_set_then_the_store_is_under_the_data_dir_and_private(set
 def test_when_the_env_names_a_folder_then_every_caller_gets_that_store(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("POWERSELL_KEYSTORE_DIR", str(tmp_path / "elsewhere"))
     sealed = open_keystore(settings).seal(SUBJECTS[0], PLAIN)
-    assert (tmp_path / "elsewhere" / "keystore.json").exists()
+    assert any((tmp_path / "elsewhere" / "keys").iterdir())
     assert LocalKeyStore.in_dir(tmp_path / "elsewhere").open(SUBJECTS[0], sealed) == PLAIN
     assert not (settings.data_dir / "keys").exists()
 

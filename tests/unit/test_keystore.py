@@ -47,7 +47,7 @@ def test_when_sealed_then_the_ciphertext_carries_format_key_id_and_key_version(s
 def test_when_asked_twice_then_a_subject_keeps_its_key_and_subjects_differ(store):
     assert store.data_key("a") == store.data_key("a")
     assert store.data_key("a")[0] != store.data_key("b")[0]
-    assert LocalKeyStore(store.path, store.master).data_key("a") == store.data_key("a")
+    assert LocalKeyStore(store.folder, store.master).data_key("a") == store.data_key("a")
 
 
 def _flip(data: bytes, index: int) -> bytes:
@@ -80,29 +80,35 @@ def test_when_opened_for_another_subject_then_it_is_refused(store):
 
 # ---------------------------------------------------------------- master rotation
 def _wrapped_under(store: LocalKeyStore) -> set[int]:
-    data = json.loads(store.path.read_text())
-    return {v["master_version"] for entry in data["keys"].values() for v in entry["versions"].values()}
+    entries = [json.loads(p.read_text()) for p in store.path.glob("*.json")]
+    return {v["master_version"] for entry in entries for v in entry["versions"].values()}
+
+
+def _files(store: LocalKeyStore) -> dict[str, bytes]:
+    """Every file of the store's folder (keys, markers, journal, master keys), by relative path."""
+    return {str(p.relative_to(store.folder)): p.read_bytes() for p in sorted(store.folder.rglob("*")) if p.is_file()
+            and not p.name.endswith(".lock")}
 
 
 def test_when_the_master_key_rotates_then_old_ciphertexts_still_open_and_keys_move_to_the_new_version(store):
     old = store.seal("shopee:1", PLAIN)
-    other_process = LocalKeyStore(store.path, MasterKeyring(store.master.path))
+    other_process = LocalKeyStore(store.folder, MasterKeyring(store.master.path))
     other_process.open(None, old)  # has the data key cached and the old master loaded
     assert store.rotate_master() == 2
     assert _wrapped_under(store) == {2} and store.master.versions() == [2]  # old version retired after re-wrap
     new = store.seal("lazada:2", PLAIN)
     assert _wrapped_under(store) == {2}
-    for reader in (store, other_process, LocalKeyStore.in_dir(store.path.parent)):
+    for reader in (store, other_process, LocalKeyStore.in_dir(store.folder)):
         assert reader.open(None, old) == reader.open(None, new) == PLAIN
 
 
 def test_when_a_reader_raced_a_rotation_then_it_reloads_instead_of_failing(store):
     sealed = store.seal("shopee:1", PLAIN)
-    reader = LocalKeyStore(store.path, MasterKeyring(store.master.path))
-    stale = reader._data
+    reader = LocalKeyStore(store.folder, MasterKeyring(store.master.path))
+    stale = {k: dict(v) for k, v in reader._entries.items()}
     store.rotate_master()
     reader._reload()
-    reader._data, reader._cache = stale, {}  # still holds keys wrapped under the retired version 1
+    reader._entries, reader._cache = stale, {}  # still holds keys wrapped under the retired version 1
     assert reader.open(None, sealed) == PLAIN
 
 
@@ -116,16 +122,15 @@ def test_when_rotated_twice_then_everything_still_opens(store):
 # ---------------------------------------------------------------- erasure
 def test_when_a_subject_is_destroyed_then_its_ciphertexts_never_open_again_and_others_still_do(store):
     erased, kept = store.seal("buyer:ps_a", PLAIN), store.seal("buyer:ps_b", PLAIN)
-    other_process = LocalKeyStore(store.path, MasterKeyring(store.master.path))
+    other_process = LocalKeyStore(store.folder, MasterKeyring(store.master.path))
     assert other_process.open(None, erased) == PLAIN  # its key is cached there
     assert store.destroy("buyer:ps_a") is True
-    for reader in (store, other_process, LocalKeyStore.in_dir(store.path.parent)):
+    for reader in (store, other_process, LocalKeyStore.in_dir(store.folder)):
         for subject in ("buyer:ps_a", None):
             with pytest.raises(KeyDestroyed):
                 reader.open(subject, erased)
         assert reader.open("buyer:ps_b", kept) == PLAIN
-    text = store.path.read_text()
-    assert "buyer:ps_a" not in text  # the subject id is gone too; only the random key id is remembered
+    assert not any(b"buyer:ps_a" in content for content in _files(store).values())  # only the random key id stays
     assert store.destroy("buyer:ps_a") is False
 
 
@@ -143,7 +148,7 @@ def test_when_destroyed_after_rotation_then_old_master_versions_cannot_bring_the
     store.rotate_master()
     store.destroy("shopee:1")
     with pytest.raises(KeyDestroyed):
-        LocalKeyStore.in_dir(store.path.parent).open(None, erased)
+        LocalKeyStore.in_dir(store.folder).open(None, erased)
 
 
 # ---------------------------------------------------------------- files
@@ -152,21 +157,27 @@ def test_when_keys_are_stored_then_no_data_or_master_key_is_in_the_store_file_in
     store.rotate_master()
     master = json.loads(store.master.path.read_text())
     master_keys = [base64.b64decode(k) for k in master["versions"].values()]
-    content = store.path.read_bytes()
+    content = b"".join(content for name, content in _files(store).items() if name != "master-keys.json")
     for key in data_keys + master_keys:
         for spelling in _spellings(key):
             assert spelling not in content
 
 
-@pytest.mark.parametrize("name", ["keystore.json", "master-keys.json"])
-def test_when_files_are_written_then_only_the_owner_can_read_them(store, name):
+def test_when_files_are_written_then_only_the_owner_can_read_them(store):
     store.data_key("shop:1")
-    assert stat.S_IMODE(os.stat(store.path.parent / name).st_mode) == 0o600
+    store.data_key("shop:2")
+    store.destroy("shop:2")
+    files = _files(store)
+    assert {name.split("/")[0] for name in files} == {"keys", "destroyed", "journal", "master-keys.json"}
+    for name in files:
+        assert stat.S_IMODE(os.stat(store.folder / name).st_mode) == 0o600, name
+    for folder in (store.path, store.destroyed_dir):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_when_a_write_fails_midway_then_the_old_file_is_intact_and_no_temporary_file_remains(store, monkeypatch):
     sealed = store.seal("shopee:1", PLAIN)
-    before = store.path.read_bytes()
+    before = _files(store)
 
     def crash(*args):
         raise OSError("disk full")
@@ -177,14 +188,14 @@ def test_when_a_write_fails_midway_then_the_old_file_is_intact_and_no_temporary_
     with pytest.raises(OSError):
         store.data_key("lazada:2")
     monkeypatch.undo()
-    assert store.path.read_bytes() == before
-    assert sorted(p.name for p in store.path.parent.iterdir() if p.suffix == ".tmp") == []
-    assert LocalKeyStore.in_dir(store.path.parent).open("shopee:1", sealed) == PLAIN
+    assert _files(store) == before
+    assert [p.name for p in store.folder.rglob("*.tmp")] == []
+    assert LocalKeyStore.in_dir(store.folder).open("shopee:1", sealed) == PLAIN
 
 
 def test_when_the_store_is_opened_with_another_master_key_then_unwrapping_fails_with_a_clear_error(store):
     sealed = store.seal("shopee:1", PLAIN)
-    reader = LocalKeyStore(store.path, MasterKeyring(store.path.parent / "other-master.json", create=True))
+    reader = LocalKeyStore(store.folder, MasterKeyring(store.folder / "other-master.json", create=True))
     with pytest.raises(KeyStoreError, match=f"master key {store.master.master_id} version 1 is not in") as caught:
         reader.open(None, sealed)
     assert not isinstance(caught.value, CannotDecrypt)
@@ -194,7 +205,7 @@ def test_when_the_master_key_file_of_an_existing_store_is_missing_then_no_new_ma
     store.data_key("shopee:1")
     store.master.path.unlink()
     with pytest.raises(KeyStoreError, match="master-keys.json is missing"):
-        LocalKeyStore.in_dir(store.path.parent)
+        LocalKeyStore.in_dir(store.folder)
     assert not store.master.path.exists()
 
 
