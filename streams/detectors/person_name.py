@@ -30,6 +30,7 @@ from typing import Iterator
 from . import name_lists as L
 from .base import Detector, ScanText, Span
 from .context import _trie_pattern, has_thai
+from .context_words import BANK_NAMES
 
 
 @lru_cache(maxsize=8192)
@@ -109,7 +110,7 @@ _PLACE_BEFORE = re.compile(
     r"quán|nhà hàng|nha hang|khu|kdc|chung cư|chung cu|tòa|toa|bến|công viên|cong vien|đại lộ|dai lo|"
     r"cao tốc|tiếng|tieng|nước|nuoc|người|nguoi|thương hiệu|thuong hieu|hãng|hang|brand|shop|store|mall|at|"
     r"in|on|near|via|tại|số|no\.?|sân bay|san bay|ga|tp\.?|thành phố|thanh pho)"
-    r"|[0-9][0-9a-z/\-]*)[ \t,.]{0,2}$")
+    r")[ \t,.]{0,2}$|[0-9][0-9a-z/\-]*[ \t.]{1,2}$")  # "12 Lý Thường Kiệt", not "Quận 3, Kiều Minh Tín"
 _TITLE_CASE_MIN_WORDS = 6
 
 
@@ -138,7 +139,7 @@ _EN_LABELS = ("recipient", "receiver", "consignee", "attn", "attn.", "attention"
               "buyer name", "receiver name", "recipient name", "ship to name", "account name", "account holder",
               "holder", "sender", "from", "to")
 _TH_LABELS = ("ผู้รับ", "ชื่อผู้รับ", "ชื่อ-นามสกุล", "ชื่อ-สกุล", "ชื่อ นามสกุล", "ชื่อ", "ส่งให้", "ส่งถึง", "ฝากถึง",
-              "ฝากให้", "ผู้ส่ง", "ชื่อบัญชี", "ถึง", "ให้", "รับโดย", "ผู้ติดต่อ", "ติดต่อ")
+              "ฝากให้", "ผู้ส่ง", "ชื่อบัญชี", "ถึง", "ให้", "รับโดย", "ผู้ติดต่อ", "ติดต่อ", "ในนาม")
 _TH_NOT_AFTER_LABEL = ("สินค้า", "ร้าน", "รุ่น", "แบรนด์", "เพจ", "เล่น", "ไฟล์", "เมนู", "ภาษา", "เรื่อง", "ทีม",
                        "โปร", "สี", "ลาย", "ด้วย", "หน่อย", "ก่อน", "เร็ว", "ที่", "ไว", "ทัน", "ถึง", "ได้", "เลย",
                        "นะ", "ค่ะ", "คะ", "ครับ", "ของ", "ลูกค้า", "บ้าน", "ทาง", "แล้ว", "มา", "ไป", "กับ")
@@ -151,7 +152,9 @@ _BARE_LABELS = ("c/o", "attn", "attn.", "attention", "care of", "recipient", "re
                 "khách", "khach", "tên", "ten", "người đặt", "nguoi dat", "name", "in the name of", "named")
 # a Thai title glued after these words is still a title: "ส่งให้คุณสมชาย", "ฝากถึงคุณวิภา"
 _TH_BEFORE_TITLE = re.compile(_trie_pattern(("ให้", "ถึง", "รับ", "ชื่อ", "ส่ง", "โดย", "ติดต่อ", "กับ", "ของ", "แด่",
-                                             "เรียน", "ฝาก", "คือ", "จาก", "ผู้รับ", "ผู้ส่ง", "และ", "หรือ")) + "$")
+                                             "เรียน", "ฝาก", "คือ", "จาก", "ผู้รับ", "ผู้ส่ง", "และ", "หรือ", "นาม",
+                                             # a sentence ends with its particle: a title may open the next
+                                             "ค่ะ", "คะ", "ครับ", "จ้า", "จ้ะ", "นะ")) + "$")
 _TH_TITLE = "|".join(re.escape(t) for t in sorted(L.TH_TITLES, key=len, reverse=True))
 _EN_TITLE = r"(?:mr|mrs|ms|miss|dr|prof|sir|madam|mdm|khun)\.?"
 
@@ -278,6 +281,15 @@ class PersonNameDetector(Detector):
                 span = scan.before_phone(run.start)
                 if span is not None:
                     yield span
+                if text[run.end:run.end + 2].lstrip(" \t")[:1] == "(":
+                    span = scan.in_brackets(text.index("(", run.end) + 1)
+                    if span is not None:
+                        yield span  # "gọi số phụ 0991-763-191 (bác Công Duy)"
+        if t.longest_run >= 6 and not _BANK_FIRSTS.isdisjoint(t.words):
+            for m in _AFTER_BANK.finditer(lower):  # "STK: 118626961401 - VietinBank - DO ANH"
+                span = scan.holder(m.end())
+                if span is not None:
+                    yield span
         if _TH_RUN.match(text):
             span = scan.thai_line_head()
             if span is not None:
@@ -327,6 +339,12 @@ class _NameScan:
     def _given(self, lw: str) -> bool:
         return (lw in _GIVEN_ASCII) if self.ascii else (lw in _GIVEN or (lw.isascii() and lw in _GIVEN_ASCII))
 
+    def _given_at(self, pos: int) -> bool:
+        """Whether the word after `pos` (past spaces) is a given or middle name."""
+        m = _NEXT_WORD.match(self.lower, pos)
+        return m is not None and self._given(m.group(1)) and (m.group(1) not in _VI_STOP
+                                                               or m.group(1) in _STOP_ACCENTED_ONLY)
+
     def _known(self, lw: str) -> bool:
         return self._given(lw) or self._family(lw) or lw in _EN_FIRST
 
@@ -368,8 +386,14 @@ class _NameScan:
             capital = word[0].isupper()
             known = self._given(lw) or self._family(lw) or lw in _EN_FIRST
             # "nguyen van an": a given name after a family or middle name is part of the name
-            inside = (not first and self._given(lw) and (lw not in _VI_STOP or lw in _STOP_ACCENTED_ONLY)
-                      and (self._family(out[-1]) or out[-1] in _MIDDLE or fold(out[-1]) in _MIDDLE_ASCII))
+            inside = (not first and self._given(lw)
+                      and (self._family(out[-1]) or out[-1] in _MIDDLE or fold(out[-1]) in _MIDDLE_ASCII)
+                      and (lw not in _VI_STOP or lw in _STOP_ACCENTED_ONLY
+                           # "lê văn thủy", "đinh bảo quyên": a word that is also a common word
+                           # ("văn", "bảo") is a middle name between two name words
+                           or (lw in _MIDDLE or fold(lw) in _MIDDLE_ASCII) and self._given_at(m.end())))
+            if first and vouched and self._family(lw) and self._given_at(m.end()):
+                inside = True  # after "tên", "chủ TK": "NGO CONG PHUONG", "dang hoang hanh", "do anh"
             if out and not capital and cap_first:
                 break  # "BUI TUAN THUY nha": a name in capitals ends at the first lower-case word
             if not inside and self._stop(word, lw, first):
@@ -506,13 +530,19 @@ class _NameScan:
             return self.after_honorific(i, word.end())
         english = trigger.isascii() and trigger in _EN_CONTEXT_ONLY_CAPS or trigger in _EN_TRIGGERS
         weak = trigger in _WEAK_VI_TRIGGERS or trigger in _EN_CONTEXT_ONLY_CAPS
-        end_, words = self.words(i, lower_ok=False, lower_listed=not weak, caps_listed=False)
+        # "Ship to Marcus Kowalski, 219 Silom Road": an address line's capitals say nothing,
+        # the address after the name vouches for it (checked below)
+        end_, words = self.words(i, lower_ok=False, lower_listed=not weak, caps_listed=False,
+                                 vouched=trigger in _ADDRESS_TRIGGERS)
         if not words:
             return None
         first = words[0]
         known = self._given(first) or self._family(first) or first in _EN_FIRST
         if first in _EN_FIRST and not text[i].isupper():
             end_, words = self.words(i, lower_ok=True, lower_listed=True, max_words=3)
+        if trigger in _INTRODUCTIONS and text[i].isupper() and _FROM_AFTER.match(text, end_) \
+                and not self._not_a_name(i, end_, exact=False):
+            return i, end_  # "Hi, this is Arjun from order ..."
         if weak or trigger in _ADDRESS_TRIGGERS or english:
             if not text[i].isupper():
                 if not (first in _EN_FIRST or (len(words) >= 2 and self._family(first))):
@@ -524,7 +554,7 @@ class _NameScan:
                     text[i].isupper() and not weak and trigger not in _ADDRESS_TRIGGERS
                     and _SENTENCE_END.match(text, end_)):
                 return None  # "Gift for Kenji, please ..." but not "ship to London"
-        if self.title_case and not known:
+        if self.title_case and not known and not (trigger in _ADDRESS_TRIGGERS and _HEAD_ADDRESS.match(text, end_)):
             return None
         if self._not_a_name(i, end_, exact=False) or _is_place(words) or _place_after(text, end_):
             return None
@@ -684,11 +714,13 @@ class _NameScan:
         if not caps:
             return None
         start = caps[0][0]
-        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=4)
-        if end != caps[-1][1]:
-            return None
+        # "(Nattapon Boonma, 0523 ...)": the bracket and the number vouch for the name even in
+        # a line whose words are mostly capitalised (an address line)
         bracket = text[max(0, start - 1):start] == "(" or (
             k and self._honorific(text[found[k - 1][0]:found[k - 1][1]].lower()))
+        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=4, vouched=bracket)
+        if end != caps[-1][1]:
+            return None
         if len(words) < 2 and not (bracket and words and not words[0] in _STOP_LOWER):
             return None
         if any(w.isupper() and len(w) <= 4 and not self._known(w.lower()) for w in (text[a:b] for a, b in caps)):
@@ -696,6 +728,37 @@ class _NameScan:
         if self._not_a_name(start, end, exact=False) or _is_place(words) or self._place_before(start):
             return None
         return start, end
+
+    def in_brackets(self, pos: int) -> Span | None:
+        """A name in brackets right after a phone number: "(Hà Tâm)", "(bác Công Duy)",
+        "(a cường)"; with no form of address the first word must be a known name
+        ("(Viettel)" stays)."""
+        text = self.text
+        sp = _SPACES.match(text, pos)
+        i = sp.end() if sp else pos
+        hon = _WORD.match(self.lower, i)
+        honorific = hon is not None and self._honorific(hon.group()) and _SPACES.match(text, hon.end()) is not None
+        if honorific:
+            i = _SPACES.match(text, hon.end()).end()
+        end, words = self.words(i, lower_ok=honorific, lower_listed=True, max_words=4, vouched=True)
+        if not words or not _CLOSING.match(text, end):
+            return None
+        if not honorific and not (text[i].isupper() and self._known(words[0])):
+            return None
+        if self._not_a_name(i, end, exact=False) or _is_place(words):
+            return None
+        return i, end
+
+    def holder(self, pos: int) -> Span | None:
+        """An account holder after the bank's name: "- VietinBank - DO ANH", "- vcb - vuong
+        linh": a family name first, or two capitalised words."""
+        text = self.text
+        end, words = self.words(pos, lower_ok=False, lower_listed=True, max_words=4, vouched=True)
+        if len(words) < 2 or not (self._family(words[0]) or (text[pos].isupper() and self._known(words[0]))):
+            return None  # "- Vietcombank - Sở Giao Dịch" stays
+        if self._not_a_name(pos, end, exact=False) or _is_place(words) or _place_after(text, end):
+            return None  # "- Techcombank - Hoàn Kiếm branch"
+        return pos, end
 
     def thai_line_head(self) -> Span | None:
         """A Thai name opening the text, then an address or a phone: "ปัณณวัฒน์ 61/126 ซอย..."."""
@@ -713,7 +776,7 @@ class _NameScan:
         text = self.text
         if not text[start].isupper():
             return None
-        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=3, vouched=True)
+        end, words = self.words(start, lower_ok=False, lower_listed=False, max_words=4, vouched=True)
         if len(words) < 2:
             return None
         known = words[0] in _EN_FIRST or self._family(words[0]) or self._given(words[0])
@@ -724,6 +787,8 @@ class _NameScan:
         return start, end
 
 
+_INTRODUCTIONS = frozenset({"this is", "i'm", "i am", "it's"})
+_FROM_AFTER = re.compile(r"[ \t]+from[ \t]")
 _ASCII_MARKERS = frozenset({"duong", "pho", "quan", "phuong", "hem", "ngo"})  # đường, phố, quận, ... typed bare
 _SENTENCE_END = re.compile(r"[ \t]*(?:[,.;!?)]|$)")
 _LATIN_NEXT_KINDS = frozenset({"hon", "short", "family", "trigger", "en_title"})
@@ -745,7 +810,7 @@ def _place_after(text: str, end: int) -> bool:
 
 # after a name opening a line: a house number and a capitalised street, a flat, or a phone
 _HEAD_ADDRESS = re.compile(
-    r"[ \t]?[,|\-–][ \t]?(?:[0-9]{1,4}(?:/[0-9]{1,4})*[A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]"
+    r"[ \t]?[,|\-–][ \t]?(?:[0-9]{1,4}(?:/[0-9]{1,4})*[A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8\u0e01-\u0e2e]"
     r"|(?:flat|apt|unit|room|số|so|tòa|căn hộ|phòng|บ้านเลขที่|ห้อง|no\.)[ \t]|\+?\(?[0-9][0-9 .\-()]{7,})",
     re.IGNORECASE)
 _TH_BEFORE_PHONE = re.compile(r"(?P<name>[\u0e01-\u0e4e]{2,14}(?: [\u0e01-\u0e4e]{2,16})?)[ \t]*(?:[,|:]|[-–])?[ \t]*$")
@@ -753,6 +818,10 @@ _TH_NOT_BEFORE_PHONE = re.compile(_trie_pattern(L.TH_NOT_SURNAMES + L.TH_NOT_NAM
     "สวัสดี", "ราคา", "ติดต่อ", "เลข", "บัญชี", "ธนาคาร", "พร้อมเพย์", "ไลน์", "แอด", "ร้าน", "สาขา", "มือถือ",
     "สอบถาม", "ใหม่", "เก่า", "สำนักงาน", "ออฟฟิศ", "ฝ่าย", "แฟกซ์", "ต่อ", "หมายเลข", "กด", "เบอร์", "ผู้รับ",
     "ชื่อ", "นาม", "ใน", "ส่ง", "หรือ", "และ", "กสิกร", "กรุง", "ไทย", "ออม", "ทหาร", "ยูโอบี", "ซีไอเอ็มบี")))
+_CLOSING = re.compile(r"[ \t]*\)")
+_BANKS = tuple(b for b in BANK_NAMES if b.isascii())
+_BANK_FIRSTS = frozenset(b.split()[0] for b in _BANKS)
+_AFTER_BANK = re.compile(rf"(?<![a-z])(?:{_trie_pattern(_BANKS)})[ \t]*\)?[ \t]*[-–|][ \t]*(?=[{_LATIN}])")
 _TH_HEAD_TAIL = re.compile(r" (?:[0-9]|บ้านเลขที่|เลขที่|ห้อง|คอนโด|หมู่บ้าน|อาคาร|\+)")
 _HEAD_TAIL = re.compile(r"\s?[,(\-–|]\s?[^\n]{0,25}?[0-9]")
 _ASCII_NOT_NAME_PAIRS = frozenset({"van phong", "van chuyen", "van don", "thi truong", "thi xa", "thi tran",

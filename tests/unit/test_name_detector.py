@@ -56,6 +56,25 @@ def names(text: str) -> list[str]:
     ("Sarah Lim, 199 Điện Biên Phủ, Bến Nghé", "Sarah Lim"),
     ("Ship to 187 Nathan Road (John Harris, 0390 23 51 46)", "John Harris"),
     ("Bank account: 864737448 (VPBank), holder Grace Miller", "Grace Miller"),
+    # an account holder after the bank's name, a name in brackets after a phone number
+    ("STK: 0451000123456 - Vietcombank - TRAN MINH KHOA", "TRAN MINH KHOA"),
+    ("stk 19033344455566 - tcb - le thu ha, em cam on", "le thu ha"),
+    ("không nghe máy gọi 0903 111 222 (chị Thu Hà)", "Thu Hà"),
+    ("goi so phu 0912.345.678 (a hùng)", "hùng"),
+    ("Contact +84 903 111 222 (Lam Tuan)", "Lam Tuan"),
+    # a family name that is also a common word, after a name label: "ngõ", "đang", "làm"
+    ("Chuyển khoản tên NGO MINH THU nha", "NGO MINH THU"),
+    ("chu tk lam bao chau", "lam bao chau"),
+    ("tên người nhận: đinh văn quý", "đinh văn quý"),
+    # an address line's capitals, with the address vouching for the name; a name after a number and a comma
+    ("Ship to Olivia Novak, 18 Orchard Road, Singapore 238823", "Olivia Novak"),
+    ("Ship to 5 Kim Mã, Ba Đình, Hà Nội (Priya Larsen, 0912 345 678)", "Priya Larsen"),
+    ("Địa chỉ: 88 Lê Lợi, Quận 1, Phan Thị Ngọc Hân", "Phan Thị Ngọc Hân"),
+    ("Hi, this is Tomasz from order 2411309AB7KQ1", "Tomasz"),
+    # Thai: "in the name of", a title after a sentence's particle, a surname glued to the next word
+    ("ออกใบกำกับภาษีในนามสมปอง ศรีวงศ์ ด้วยค่ะ", "สมปอง ศรีวงศ์"),
+    ("ขอบคุณค่ะนายวีระ ทองสุขเป็นคนรับ", "วีระ ทองสุข"),
+    ("ปักชื่อ คุณกมล ใจงามบนหมวก", "กมล ใจงาม"),
     # typed without accents after a sentence with accents: the delivery verb vouches for it
     ("Liên hệ em nhé. giao cho chi tran zubmac o so 426 ngo 52 nguyen trai q1 nhe shop", "tran zubmac"),
 ])
@@ -87,6 +106,9 @@ def test_when_a_person_is_named_then_the_name_is_found(text, name):
     "คุณสามารถใช้งานได้ทันที", "ขายเองไม่ผ่านนายหน้า", "ชุดนางฟ้าสำหรับงานแฟนซี",
     # sizes, SKUs, order numbers, prices
     "Áo thun nam cotton size 42", "SKU VN-0408-RED, đơn 240612KJ8H3F7N, giá 150.000đ", "STK MB 0912345678",
+    # after a phone or a bank: a carrier, a label, a branch
+    "Hotline 0912345678 (Viettel)", "gọi 0912 345 678 (zalo)", "STK 0071000123456 - Vietcombank - Sở Giao Dịch",
+    "STK 19033344455566 - Techcombank - Hoàn Kiếm branch", "Hi, this is Samsung from Korea",
 ])
 def test_when_a_text_only_looks_like_a_name_then_no_name_is_found(text):
     assert names(text) == [], scan(text)
