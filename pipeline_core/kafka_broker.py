@@ -5,6 +5,16 @@ always at hand. `powersell-pipeline kafka up` resolves the official Kafka jars f
 Maven Central once (with Maven, into a cache reused offline afterwards), formats KRaft
 storage once and starts one broker+controller process bound to 127.0.0.1 only.
 `docker compose up kafka` remains the alternative when Java or Maven is missing.
+
+`kafka up --nodes 3` starts three such combined nodes instead, one KRaft quorum of three voters
+sharing one cluster id, CA, broker certificate and SCRAM users (every node is formatted with them);
+the ACLs are applied once, through the cluster. Node n (1-based) listens on
+POWERSELL_KAFKA_PORT + 2(n-1) for clients and POWERSELL_KAFKA_CONTROLLER_PORT + 2(n-1) for the
+quorum (9092/9093 -> 9092, 9094, 9096 and 9093, 9095, 9097), keeps its config, pid, log and storage
+in <data dir>/kafka/node-<n>/, and the cluster's topics get replication factor 3 and
+min.insync.replicas=2 (topics.replication_for). The node count is remembered in
+<data dir>/kafka/nodes: a later `up` without --nodes starts the same cluster, one with another
+count is refused (wipe first). The one-node layout is unchanged.
 """
 
 from __future__ import annotations
@@ -61,12 +71,58 @@ rootLogger.appenderRef.out.ref = OUT
 
 @dataclass(frozen=True)
 class BrokerStatus:
-    running: bool  # our pid file names a live broker process of ours
-    pid: int | None
+    running: bool  # our pid file names a live broker process of ours (of any node)
+    pid: int | None  # node 1's, else the first running node's
     bootstrap: str
     answering: bool  # something answers a Kafka metadata request on the bootstrap address
     jars_cached: bool
     data_dir: Path
+    nodes: int = 1
+    pids: tuple[int | None, ...] = ()  # per node, None where that node does not run
+
+
+CLUSTER_NODES = 3  # `kafka up --nodes N` takes 1 or this
+NODE_PORT_STEP = 2  # node n listens on the configured ports + NODE_PORT_STEP * (n - 1)
+
+
+def node_ports(port: int, controller_port: int, nodes: int) -> list[tuple[int, int]]:
+    """(client port, controller port) of each node; BrokerError if two of them would be the same port."""
+    plan = [(port + NODE_PORT_STEP * i, controller_port + NODE_PORT_STEP * i) for i in range(nodes)]
+    flat = [p for pair in plan for p in pair]
+    if len(set(flat)) != len(flat) or max(flat) > 65535:
+        raise BrokerError(f"the ports of a {nodes}-node cluster from POWERSELL_KAFKA_PORT={port} and "
+                          f"POWERSELL_KAFKA_CONTROLLER_PORT={controller_port} collide (node n uses both + "
+                          f"{NODE_PORT_STEP}(n-1)); choose ports further apart, e.g. {port} and {port + 1}")
+    return plan
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One combined broker+controller process: its id, ports and folder (config, pid, log, storage)."""
+    node_id: int
+    port: int
+    controller_port: int
+    home: Path
+
+    @property
+    def properties(self) -> Path:
+        return self.home / "server.properties"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "kafka.log"
+
+    @property
+    def log_dirs(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 def single_node_storage(log_dirs) -> str:
@@ -81,22 +137,48 @@ group.initial.rebalance.delay.ms=0
 """
 
 
+def cluster_storage(log_dirs, nodes: int) -> str:
+    """The storage and replication lines of every node of a cluster of `nodes` (local and compose): Kafka's
+    own topics and new topics replicated like the catalog's (topics.replication_for)."""
+    from .topics import replication_for
+    factor, min_isr = replication_for(nodes)
+    return f"""log.dirs={log_dirs}
+num.partitions=1
+auto.create.topics.enable=false
+default.replication.factor={factor}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={factor}
+transaction.state.log.replication.factor={factor}
+transaction.state.log.min.isr={min_isr}
+group.initial.rebalance.delay.ms=0
+"""
+
+
 def render_server_properties(port: int, controller_port: int, log_dirs: Path,
-                             security: "BrokerSecurity | None" = None) -> str:
+                             security: "BrokerSecurity | None" = None, node_id: int = 1,
+                             voters: list[tuple[int, int]] | None = None) -> str:
     """KRaft combined-mode config of one node; every listener binds 127.0.0.1 only. With `security`: clients
     over SASL_SSL (SCRAM-SHA-512), the controller listener over mutual TLS (only the broker's own certificate
-    gets in), the StandardAuthorizer and deny by default."""
+    gets in), the StandardAuthorizer and deny by default. `voters`: (node id, controller port) of every node
+    of a cluster; None for the one-node broker."""
     if security is None:
         listeners = (f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}\n"
                      f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}\n"
                      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n")
     else:
         listeners = security.properties(port, controller_port)
-    return f"""process.roles=broker,controller
+    if voters is None:
+        return f"""process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
 {listeners}controller.listener.names=CONTROLLER
 {single_node_storage(log_dirs)}"""
+    quorum = ",".join(f"{n}@127.0.0.1:{c}" for n, c in voters)
+    return f"""process.roles=broker,controller
+node.id={node_id}
+controller.quorum.voters={quorum}
+{listeners}controller.listener.names=CONTROLLER
+{cluster_storage(log_dirs, len(voters))}"""
 
 
 @dataclass(frozen=True)
@@ -156,9 +238,10 @@ def _port_open(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-def broker_answers(bootstrap: str, timeout: float = 2.0, client_config: dict | None = None) -> bool:
-    """True if a broker on `bootstrap` answers a real metadata request; never raises. `client_config`: the
-    client's security settings (kafka_client_config); a secured broker does not answer a client it refuses."""
+def broker_answers(bootstrap: str, timeout: float = 2.0, client_config: dict | None = None, brokers: int = 1) -> bool:
+    """True if a broker on `bootstrap` answers a real metadata request naming at least `brokers` brokers; never
+    raises. `client_config`: the client's security settings (kafka_client_config); a secured broker does not
+    answer a client it refuses."""
     hosts = [part.strip().rsplit(":", 1) for part in bootstrap.split(",") if ":" in part]
     # A plain TCP probe first: fast, and keeps kafka-python from logging connection errors.
     if not any(_port_open(h.strip("[]"), int(p), min(timeout, 1.0)) for h, p in hosts if p.isdigit()):
@@ -170,7 +253,7 @@ def broker_answers(bootstrap: str, timeout: float = 2.0, client_config: dict | N
     try:
         config = {**(client_config or {}), "bootstrap_servers": bootstrap}
         admin.__init__(**config, client_id="powersell-probe", request_timeout_ms=ms, bootstrap_timeout_ms=ms)
-        return bool(admin.describe_cluster().get("brokers"))
+        return len(admin.describe_cluster().get("brokers") or ()) >= max(brokers, 1)
     except Exception:  # any failure means "not answering"
         return False
     finally:
@@ -225,22 +308,39 @@ def maven_resolve(goal: Callable[[Path], list[str]], target: Path, marker: str, 
 
 
 class LocalKafka:
-    """The local broker: jars in the cache dir, config, pid, log and storage in the data dir."""
+    """The local broker or cluster: jars in the cache dir, config, pid, log and storage in the data dir.
+    `nodes`: how many nodes `up` starts (1 or CLUSTER_NODES); None: as many as the data dir holds (else 1)."""
 
-    def __init__(self, settings: Settings, progress: Callable[[str], None] = lambda msg: None, secured: bool = True):
+    def __init__(self, settings: Settings, progress: Callable[[str], None] = lambda msg: None, secured: bool = True,
+                 nodes: int | None = None):
+        if nodes not in (None, 1, CLUSTER_NODES):
+            raise BrokerError(f"--nodes must be 1 or {CLUSTER_NODES}, got {nodes}")
         self.settings = settings
         self.progress = progress
         self.secured = secured  # how `up` starts it; a running broker keeps the mode it was started in
         self.credentials = LocalCredentials(settings.data_dir)
         self.home = settings.data_dir / "kafka"
         self.lib_dir = settings.cache_dir / f"kafka-{settings.kafka_version}" / "lib"
-        self.properties = self.home / "server.properties"
-        self.pid_file = self.home / "kafka.pid"
-        self.log_file = self.home / "kafka.log"
         self.cluster_file = self.home / "cluster.id"
-        self.log_dirs = self.home / "data"
-        self.bootstrap = f"127.0.0.1:{settings.kafka_port}"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.marker = self.home / "nodes"  # the node count this data dir was started with
+        self.requested_nodes = nodes
+        count = nodes or self.remembered_nodes() or 1
+        if count == 1:  # the one-node layout of earlier versions: everything directly in home
+            self.nodes = [KafkaNode(1, settings.kafka_port, settings.kafka_controller_port, self.home)]
+        else:
+            self.nodes = [KafkaNode(i + 1, port, controller, self.home / f"node-{i + 1}") for i, (port, controller)
+                          in enumerate(node_ports(settings.kafka_port, settings.kafka_controller_port, count))]
+        first = self.nodes[0]
+        self.properties, self.pid_file, self.log_file, self.log_dirs = (first.properties, first.pid_file,
+                                                                        first.log_file, first.log_dirs)
+        self.bootstrap = ",".join(n.address for n in self.nodes)
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def remembered_nodes(self) -> int | None:
+        """The node count of the cluster in this data dir: the marker, or 1 for storage formatted before it."""
+        with suppress(OSError, ValueError):
+            return int(self.marker.read_text().strip())
+        return 1 if (self.home / "data" / "meta.properties").is_file() else None
 
     def jars_cached(self) -> bool:
         return (self.lib_dir / f"kafka_2.13-{self.settings.kafka_version}.jar").is_file()
@@ -258,27 +358,35 @@ class LocalKafka:
 
         return maven_resolve(pom, self.lib_dir, f"kafka_2.13-{version}.jar", 900, f"the Kafka {version} jars")
 
-    def _alive(self, pid: int) -> bool:
-        """Is `pid` our broker? Our own child is asked directly (this also reaps it); others
+    def _alive(self, pid: int, node: KafkaNode | None = None) -> bool:
+        """Is `pid` our broker (node)? Our own child is asked directly (this also reaps it); others
         by /proc/<pid>/cmdline, which is empty for a zombie and just after exec."""
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
+        node = node or self.nodes[0]
+        proc = self._procs.get(node.node_id)
+        if proc is not None and proc.pid == pid:
+            return proc.poll() is None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             return False
-        return b"kafka.Kafka" in cmdline and str(self.properties).encode() in cmdline
+        return b"kafka.Kafka" in cmdline and str(node.properties).encode() in cmdline
 
-    def _running_pid(self, remove_stale: bool = True) -> int | None:
+    def _running_pid(self, remove_stale: bool = True, node: KafkaNode | None = None) -> int | None:
+        node = node or self.nodes[0]
         try:
-            pid: int | None = int(self.pid_file.read_text().strip())
+            pid: int | None = int(node.pid_file.read_text().strip())
         except (OSError, ValueError):
             pid = None
-        if pid is not None and self._alive(pid):
+        if pid is not None and self._alive(pid, node):
             return pid
         if remove_stale:
-            self.pid_file.unlink(missing_ok=True)
+            node.pid_file.unlink(missing_ok=True)
         return None
+
+    def running_pids(self, remove_stale: bool = True) -> dict[int, int]:
+        """node id -> pid of every node of ours that runs."""
+        pids = {n.node_id: self._running_pid(remove_stale, n) for n in self.nodes}
+        return {node_id: pid for node_id, pid in pids.items() if pid is not None}
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -300,7 +408,8 @@ class LocalKafka:
         return kafka_client_config(local_principal_settings(self.settings, OPERATOR), bootstrap_servers=self.bootstrap)
 
     def _prepare_credentials(self) -> BrokerSecurity:
-        """The CA, the broker's certificate and a password for every principal (made once, 0600 files)."""
+        """The CA, the broker's certificate and a password for every principal (made once, 0600 files). A cluster's
+        nodes share them: the certificate names 127.0.0.1, where every node listens."""
         from .acl import builtin_principals
         self.credentials.ensure_tls_material()
         for principal in (BROKER_PRINCIPAL, *(p.name for p in builtin_principals())):
@@ -308,20 +417,23 @@ class LocalKafka:
         return BrokerSecurity(self.credentials.broker_pem, self.credentials.ca_cert,
                               self.credentials.ensure_password(BROKER_PRINCIPAL)[0])
 
-    def _format_storage(self) -> None:
+    def _format_storage(self, node: KafkaNode | None = None) -> None:
         """Format once, with a SCRAM user for every principal, so the secured broker admits its operator
-        from the start. The users and passwords go to Java in an argument file (0600, deleted at once):
-        the launcher reads it, so they never appear in a process listing."""
-        if (self.log_dirs / "meta.properties").is_file():
+        from the start (every node of a cluster: the same cluster id, the same users). The users and passwords
+        go to Java in an argument file (0600, deleted at once): the launcher reads it, so they never appear in
+        a process listing."""
+        node = node or self.nodes[0]
+        if (node.log_dirs / "meta.properties").is_file():
             return
-        self.progress("formatting KRaft storage (with SCRAM users for every principal)")
+        self.progress("formatting KRaft storage (with SCRAM users for every principal)"
+                      + ("" if len(self.nodes) == 1 else f" of node {node.node_id}"))
         if not self.cluster_file.is_file():
             self.cluster_file.write_text(new_cluster_id() + "\n")
         from .acl import builtin_principals
         users = [(name, self.credentials.ensure_password(name)[0])
                  for name in (BROKER_PRINCIPAL, *(p.name for p in builtin_principals()))]
         args = ["kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_file.read_text().strip()}",
-                "-c", str(self.properties)]
+                "-c", str(node.properties)]
         for name, password in users:
             args += ["--add-scram", f"{LOCAL_MECHANISM}=[name={name},password={password.reveal()}]"]
         argfile = self.credentials.dir / "format.args"
@@ -333,59 +445,89 @@ class LocalKafka:
         if out.returncode != 0:
             raise BrokerError("formatting the KRaft storage failed:\n" + _tail(out.stdout + out.stderr, 20))
 
-    def _log_tail(self) -> str:
-        return _tail(self.log_file.read_text(errors="replace") if self.log_file.is_file() else "", 20)
+    def _log_tail(self, node: KafkaNode | None = None) -> str:
+        log_file = (node or self.nodes[0]).log_file
+        return _tail(log_file.read_text(errors="replace") if log_file.is_file() else "", 20)
+
+    def _check_node_count(self) -> None:
+        remembered = self.remembered_nodes()
+        if self.requested_nodes is not None and remembered is not None and remembered != self.requested_nodes:
+            raise BrokerError(f"{self.home} holds a {remembered}-node Kafka cluster, not {self.requested_nodes}: "
+                              f"run `kafka up --nodes {remembered}`, or `kafka down --wipe` first to start afresh")
+
+    def _render(self, node: KafkaNode, security: BrokerSecurity | None) -> str:
+        voters = None if len(self.nodes) == 1 else [(n.node_id, n.controller_port) for n in self.nodes]
+        return render_server_properties(node.port, node.controller_port, node.log_dirs, security, node.node_id, voters)
+
+    def _start(self, node: KafkaNode) -> int:
+        with open(node.log_file, "wb") as log:  # one run's log: its tail explains failures
+            proc = subprocess.Popen(self._java("kafka.Kafka", str(node.properties)), cwd=node.home,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self._procs[node.node_id] = proc
+        node.pid_file.write_text(f"{proc.pid}\n")
+        return proc.pid
 
     def up(self, timeout: float = 120.0) -> str:
-        """Start the broker unless ours already runs; return its bootstrap address once it answers."""
+        """Start every node of ours that does not run (all, or one a test stopped); return the bootstrap
+        address once every node answers."""
         check_tools(need_maven=not self.jars_cached())
+        what = "broker" if len(self.nodes) == 1 else f"{len(self.nodes)}-node cluster"
         with self._lock():
-            pid = self._running_pid()
-            if pid is None:
-                s = self.settings
-                for port, name in ((s.kafka_port, "POWERSELL_KAFKA_PORT"),
-                                   (s.kafka_controller_port, "POWERSELL_KAFKA_CONTROLLER_PORT")):
-                    if _port_open("127.0.0.1", port, 1.0):
-                        raise BrokerError(f"something else listens on 127.0.0.1:{port} (not our broker); "
-                                          f"stop it or set {name} to a free port")
-                self.ensure_jars()
-                self.log_dirs.mkdir(parents=True, exist_ok=True)  # also creates home
-                security = self._prepare_credentials()
-                # 0600: the secured config holds the broker's own SCRAM password
-                write_private(self.properties, render_server_properties(
-                    s.kafka_port, s.kafka_controller_port, self.log_dirs, security if self.secured else None))
-                self.credentials.set_mode(self.secured)
-                (self.home / "log4j2.properties").write_text(_LOG4J2)
-                self._format_storage()
-                self.progress("starting broker")
-                with open(self.log_file, "wb") as log:  # one run's log: its tail explains failures
-                    self._proc = subprocess.Popen(self._java("kafka.Kafka", str(self.properties)),
-                                                  cwd=self.home, stdin=subprocess.DEVNULL, stdout=log,
-                                                  stderr=subprocess.STDOUT, start_new_session=True)
-                pid = self._proc.pid
-                self.pid_file.write_text(f"{pid}\n")
-            elif broker_answers(self.bootstrap, client_config=self.client_config()):
+            self._check_node_count()
+            pids = self.running_pids()
+            if len(pids) == len(self.nodes) and broker_answers(self.bootstrap, client_config=self.client_config(),
+                                                               brokers=len(self.nodes)):
                 mode = "secured" if self.credentials.secured() else "open (--insecure)"
-                self.progress(f"broker already running at {self.bootstrap} (pid {pid}), {mode}")
+                self.progress(f"{what} already running at {self.bootstrap} "
+                              f"(pid {' '.join(str(p) for p in pids.values())}), {mode}")
                 return self.bootstrap
+            stopped = [n for n in self.nodes if n.node_id not in pids]
+            if stopped:
+                for node in stopped:
+                    for port, name in ((node.port, "POWERSELL_KAFKA_PORT"),
+                                       (node.controller_port, "POWERSELL_KAFKA_CONTROLLER_PORT")):
+                        if _port_open("127.0.0.1", port, 1.0):
+                            raise BrokerError(f"something else listens on 127.0.0.1:{port} (not our broker); "
+                                              f"stop it or set {name} to a free port")
+                self.ensure_jars()
+                secured = self.credentials.secured() if pids else self.secured  # a running cluster keeps its mode
+                for node in stopped:
+                    node.log_dirs.mkdir(parents=True, exist_ok=True)  # also creates home
+                security = self._prepare_credentials()
+                for node in stopped:  # 0600: the secured config holds the broker's own SCRAM password
+                    write_private(node.properties, self._render(node, security if secured else None))
+                self.credentials.set_mode(secured)
+                (self.home / "log4j2.properties").write_text(_LOG4J2)
+                self.marker.write_text(f"{len(self.nodes)}\n")
+                for node in stopped:
+                    self._format_storage(node)
+                self.progress(f"starting {what}" if len(stopped) == len(self.nodes)
+                              else f"starting node {', '.join(str(n.node_id) for n in stopped)}")
+                for node in stopped:
+                    pids[node.node_id] = self._start(node)
+            else:
+                secured = self.credentials.secured()
             start = time.monotonic()  # the deadline covers the broker's startup, not Maven
             deadline = start + timeout
             while time.monotonic() < deadline:  # poll for the condition, not a fixed sleep
-                if not self._alive(pid):
-                    self.pid_file.unlink(missing_ok=True)
-                    raise BrokerError("the Kafka broker exited during startup; last lines of "
-                                      f"{self.log_file}:\n{self._log_tail()}")
+                for node in self.nodes:
+                    if not self._alive(pids[node.node_id], node):
+                        node.pid_file.unlink(missing_ok=True)
+                        name = "the Kafka broker" if len(self.nodes) == 1 else f"Kafka node {node.node_id}"
+                        raise BrokerError(f"{name} exited during startup; last lines of "
+                                          f"{node.log_file}:\n{self._log_tail(node)}")
                 if broker_answers(self.bootstrap, timeout=min(2.0, max(deadline - time.monotonic(), 0.1)),
-                                  client_config=self.client_config()):
-                    self.progress(f"broker ready at {self.bootstrap} in {time.monotonic() - start:.1f} s"
-                                  + ("" if self.secured else " (open: no authentication, no ACLs)"))
-                    if self.secured:
+                                  client_config=self.client_config(), brokers=len(self.nodes)):
+                    self.progress(f"{what} ready at {self.bootstrap} in {time.monotonic() - start:.1f} s"
+                                  + ("" if secured else " (open: no authentication, no ACLs)"))
+                    if secured:
                         self._apply_acls()
                     return self.bootstrap
                 time.sleep(0.25)
         self.down()
-        raise BrokerError(f"the Kafka broker did not answer on {self.bootstrap} within {timeout:.0f} s; "
-                          f"stopped it. Last lines of {self.log_file}:\n{self._log_tail()}")
+        raise BrokerError(f"the Kafka {what} did not answer on {self.bootstrap} within {timeout:.0f} s; "
+                          f"stopped it. Last lines of {self.nodes[0].log_file}:\n{self._log_tail()}")
 
     def _apply_acls(self) -> None:
         from .acl_admin import apply_acls
@@ -395,32 +537,53 @@ class LocalKafka:
                       f"credentials of every principal in {self.credentials.users} (0600)")
 
     def down(self, wipe: bool = False, timeout: float = 30.0) -> bool:
-        """Stop our broker (SIGTERM, then SIGKILL after `timeout`); True if one was running."""
+        """Stop every node of ours (SIGTERM to all at once: a cluster's nodes then still find a controller
+        quorum for their controlled shutdown; SIGKILL after `timeout`); True if one was running."""
         with self._lock():
-            pid = self._running_pid()
-            if pid is not None:
-                self.progress(f"stopping broker (pid {pid})")
+            pids = self.running_pids()
+            if pids:
+                self.progress(f"stopping {'broker' if len(self.nodes) == 1 else 'cluster'} "
+                              f"(pid {' '.join(str(p) for p in pids.values())})")
+            for pid in pids.values():
                 self._signal(pid, signal.SIGTERM)
-                if not self._wait_gone(pid, timeout):
-                    self.progress(f"broker did not stop within {timeout:.0f} s; killing it")
+            deadline = time.monotonic() + timeout
+            for node_id, pid in pids.items():
+                node = self.nodes[node_id - 1]
+                if not self._wait_gone(pid, max(deadline - time.monotonic(), 0.0), node):
+                    self.progress(f"broker (pid {pid}) did not stop within {timeout:.0f} s; killing it")
                     self._signal(pid, signal.SIGKILL)
-                    if not self._wait_gone(pid, 10.0):
+                    if not self._wait_gone(pid, 10.0, node):
                         raise BrokerError(f"could not stop the Kafka broker (pid {pid})")
-            self.pid_file.unlink(missing_ok=True)
-            self._proc = None
+            for node in self.nodes:
+                node.pid_file.unlink(missing_ok=True)
+            self._procs.clear()
             if wipe and self.home.exists():
                 self.progress(f"removing broker data in {self.home}")
                 shutil.rmtree(self.home)  # config, log, cluster id, storage; never the jar cache
-        return pid is not None
+        return bool(pids)
+
+    def kill_node(self, node_id: int, sig: signal.Signals = signal.SIGKILL, timeout: float = 30.0) -> bool:
+        """Stop one node (for fault tests: SIGKILL is a crash); `up()` starts it again. True if it ran."""
+        node = self.nodes[node_id - 1]
+        with self._lock():
+            pid = self._running_pid(node=node)
+            if pid is None:
+                return False
+            self._signal(pid, sig)
+            if not self._wait_gone(pid, timeout, node):
+                raise BrokerError(f"Kafka node {node_id} (pid {pid}) did not stop")
+            node.pid_file.unlink(missing_ok=True)
+            self._procs.pop(node_id, None)
+        return True
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:
         with suppress(ProcessLookupError):  # the whole session: java and anything it started
             os.killpg(pid, sig) if os.getpgid(pid) == pid else os.kill(pid, sig)
 
-    def _wait_gone(self, pid: int, timeout: float) -> bool:
+    def _wait_gone(self, pid: int, timeout: float, node: KafkaNode | None = None) -> bool:
         deadline = time.monotonic() + timeout
-        while self._alive(pid):
+        while self._alive(pid, node):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
@@ -428,8 +591,9 @@ class LocalKafka:
 
     def status(self) -> BrokerStatus:
         """Report without changing anything (a stale pid file is left for up/down to remove)."""
-        pid = self._running_pid(remove_stale=False)
+        pids = tuple(self._running_pid(remove_stale=False, node=n) for n in self.nodes)
+        pid = next((p for p in pids if p is not None), None)
         return BrokerStatus(running=pid is not None, pid=pid, bootstrap=self.bootstrap,
-                            answering=broker_answers(self.bootstrap, client_config=self.client_config()),
-                            jars_cached=self.jars_cached(),
-                            data_dir=self.home)
+                            answering=broker_answers(self.bootstrap, client_config=self.client_config(),
+                                                     brokers=len(self.nodes)),
+                            jars_cached=self.jars_cached(), data_dir=self.home, nodes=len(self.nodes), pids=pids)

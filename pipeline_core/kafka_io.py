@@ -7,19 +7,22 @@ partition key, so that consent records land beside their shop's data.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Iterator
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, RetriableError, UnknownBrokerIdError
 from kafka.partitioner.default import murmur2
 
 from .avro_codec import SchemaRegistry, default_registry
 from .errors import BrokerError, TopicError
 from .security import kafka_client_config
 from .settings import Settings
-from .topics import CATALOG, Topic, partition_key, topic
+from .topics import CATALOG, Topic, partition_key, replication_for, topic
+
+log = logging.getLogger(__name__)
 
 
 def partition_for(t: Topic, key: str) -> int:
@@ -46,10 +49,24 @@ class TopicsReport:
 _TOPIC_EXISTS, _TOPIC_NOT_PERMITTED = 36, 29  # Kafka error codes of CreateTopics
 
 
-def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = CATALOG) -> TopicsReport:
+def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = CATALOG, timeout: float = 60.0) -> TopicsReport:
     """Create every catalog topic that is missing; idempotent. On a secured broker a principal sees only
     the topics it may use: the others, which its rules do not let it create, are reported as not
-    permitted, not as an error (a service checks its own topics; the operator creates them all)."""
+    permitted, not as an error (a service checks its own topics; the operator creates them all).
+    A cluster that is electing leaders or has a node restarting answers with transient errors (a controller
+    or leader the client's metadata does not know yet): tried again with fresh metadata until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _ensure_topics(settings, topics)
+        except (RetriableError, UnknownBrokerIdError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("topics not checked yet (%s); trying again", type(exc).__name__)
+            time.sleep(1.0)
+
+
+def _ensure_topics(settings: Settings, topics: tuple[Topic, ...]) -> TopicsReport:
     admin = admin_client(settings)
     try:
         present = {d["name"]: len(d["partitions"]) for d in admin.describe_topics()}
@@ -57,8 +74,10 @@ def ensure_topics(settings: Settings, topics: tuple[Topic, ...] = CATALOG) -> To
         created: list[str] = []
         refused: list[str] = []
         if missing:
-            request = {t.name: {"num_partitions": t.partitions, "replication_factor": 1, "configs": t.configs}
-                       for t in missing}
+            # replicated on a cluster of three brokers (topics.replication_for); the count the broker reports
+            factor, min_isr = replication_for(len(admin.describe_cluster().get("brokers") or ()))
+            request = {t.name: {"num_partitions": t.partitions, "replication_factor": factor,
+                                "configs": {**t.configs, "min.insync.replicas": str(min_isr)}} for t in missing}
             answer = admin.create_topics(request, timeout_ms=30000, raise_errors=False)
             for result in answer["topics"]:
                 code = result["error_code"]

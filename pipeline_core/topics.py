@@ -48,6 +48,14 @@ class Topic:
                 "max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) of every topic on a cluster of `brokers`: with three or more,
+    each record is on 3 brokers and acknowledged (acks=all) once 2 have it, so one broker may fail without
+    losing an acknowledged record or stopping producers; a single broker keeps 1 and 1."""
+    factor = max(1, min(brokers, 3))
+    return factor, 2 if factor == 3 else 1
+
+
 # Data topics and the consent topic share a partition count: Faust joins them by shop.
 DATA_PARTITIONS = 4
 SHOP_KEY = "marketplace:shop_id"

@@ -3,10 +3,19 @@ written to its partition of `consent.events` has been applied.
 
 Faust runs the consent agent and the data agent side by side; left alone, the data agent
 could race ahead and let an event through that a withdrawal already written to Kafka
-forbids. Before each batch the data agent takes the end offsets of the matching consent
+forbids. After each batch is read the data agent asks the leaders of the matching consent
 partitions (co-partitioned by shop, so partition p of the data is partition p of consent)
-as the consumer's last fetch reported them - the fetch that brought the data, on one
-broker - and waits until the consent book has applied up to them.
+for their end offsets, and waits until the consent book has applied up to them. So every
+consent record acknowledged before the data was read is in the book first, on one broker
+or several, whichever brokers lead the consent and the data partitions.
+
+Not the consumer's cached high watermark: it is only as new as the last fetch of that
+consent partition, and the consumer does not fetch a partition while it still holds
+records of it (a consent backlog) or while it is paused, nor in the same request as the
+data when another broker leads it; a withdrawal written before the data was then missed
+(tests/integration/test_cluster_kafka.py). The question costs one ListOffsets round trip
+per batch and is not cached, since an answer older than the batch could predate the
+withdrawal. If the leaders cannot be asked, the data is held (fail closed).
 A withdrawal written after that moment cannot reach back to events already published;
 it still stops every later one (the decision is by event time).
 
@@ -31,7 +40,8 @@ Offsets = Callable[[list[int]], Awaitable[Mapping[int, int]]]
 
 class ConsentBarrier:
     def __init__(self, end_offsets: Offsets, state: ConsentFollower, recheck_seconds: float = 1.0) -> None:
-        """`end_offsets`: the broker's end offset per consent partition now; `state`: the book and how far it applied."""
+        """`end_offsets`: each consent partition's end offset as its leader reports it now (asked after the batch was
+        read, never a cached value); `state`: the book and how far it applied."""
         self._end_offsets, self.state = end_offsets, state
         self._recheck = recheck_seconds
 

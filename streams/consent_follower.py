@@ -135,7 +135,9 @@ class ConsentFollower:
 
 class KafkaConsentReader:
     """Reads ranges of consent.events partitions with its own consumer (no group, no commits), in one
-    thread of its own: the book's source of truth, independent of the Faust consumer's position."""
+    thread of its own: the book's source of truth, independent of the Faust consumer's position.
+    It also answers the barrier's question "where does each consent partition end now?" by asking the
+    partitions' leaders (ListOffsets: the high watermark, below which every record is acknowledged)."""
 
     def __init__(self, settings, timeout: float = 30.0):
         from concurrent.futures import ThreadPoolExecutor
@@ -146,15 +148,29 @@ class KafkaConsentReader:
     async def __call__(self, partition: int, start: int, end: int | None) -> tuple[list[Record], int]:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, partition, start, end)
 
-    def _read(self, partition: int, start: int, end: int | None) -> tuple[list[Record], int]:
-        from kafka import KafkaConsumer, TopicPartition
+    async def end_offsets(self, partitions: list[int]) -> dict[int, int]:
+        """The end offset of each consent partition as its leader reports it now. Asked afresh every time, not
+        cached: a value read before the data was fetched could predate a withdrawal written before that data."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._end_offsets, partitions)
+
+    def _end_offsets(self, partitions: list[int]) -> dict[int, int]:
+        from kafka import TopicPartition
+        ends = self._ensure_consumer().end_offsets([TopicPartition(CONSENT_TOPIC, p) for p in partitions])
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    def _ensure_consumer(self):
+        from kafka import KafkaConsumer
 
         from pipeline_core.security import kafka_client_config
         if self._consumer is None:
             self._consumer = KafkaConsumer(**kafka_client_config(
                 self.settings, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                 client_id="powersell-consent-reader"))
-        consumer, tp = self._consumer, TopicPartition(CONSENT_TOPIC, partition)
+        return self._consumer
+
+    def _read(self, partition: int, start: int, end: int | None) -> tuple[list[Record], int]:
+        from kafka import TopicPartition
+        consumer, tp = self._ensure_consumer(), TopicPartition(CONSENT_TOPIC, partition)
         consumer.assign([tp])
         if end is None:
             end = consumer.end_offsets([tp])[tp]
