@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
-from .base import Action, ApiFailed, BadPayload, Outcome, TokenExpired
+from .errors import ApiFailed, BadPayload, TokenExpired
+from .outcomes import Action, Outcome
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 

@@ -1,20 +1,14 @@
 """What every marketplace connector is, and the data that crosses its boundary.
 
-A marketplace module (shopee.py, lazada.py, tiktok_shop.py) subclasses
-`MarketplaceApi`: it signs requests, pages through the platform's lists, classifies
-the platform's answers (errors are data: `Outcome`) and maps payloads to raw events
-with pure functions. Everything else (retries and backoff, token refresh, windows,
-checkpoints, consent, publishing, dead letters) is shared and lives in api_client.py and
-runner.py, so a fourth marketplace is one new module registered in `connectors/__init__.py`.
+A marketplace package (shopee/, lazada/, tiktok_shop/: signing, answers, mapping, push, api)
+subclasses `MarketplaceApi`: it signs requests, pages through the platform's lists, classifies
+the platform's answers (errors are data: `Outcome`) and maps payloads to raw events with pure
+functions. Everything else (retries and backoff, token refresh, windows, checkpoints, consent,
+publishing, dead letters) is shared and lives in api_client.py and runner.py.
 
-Exceptions:
-ConnectorError
- ├── ApiFailed          the platform refused a request for good (after retries)
- │    └── RefreshRefused the platform refused the refresh token itself: the grant is gone
- ├── TokenExpired       the access token was refused as expired: refresh once, then retry
- ├── BadPayload         a response or push body is not what the platform promises (reason code)
- └── MappingError       one record lacks a required field or has a wrong type (reason code)
-No message carries a payload value, a token or a secret.
+The errors (errors.py) and the answer outcomes (outcomes.py) live below this module and the
+API client, so neither imports the other back; they are re-exported here for the marketplace
+packages, which take everything that crosses the connector's boundary from this one module.
 """
 
 from __future__ import annotations
@@ -24,60 +18,12 @@ import enum
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping
+from typing import Callable, ClassVar, Iterator, Mapping
 
-if TYPE_CHECKING:
-    from .api_client import ApiClient
-
-
-class ConnectorError(Exception):
-    """Root of the connectors' own errors."""
-
-
-class ApiFailed(ConnectorError):
-    def __init__(self, endpoint: str, code: str):
-        super().__init__(f"{endpoint} failed with platform error {code}")
-        self.endpoint, self.code = endpoint, code
-
-
-class RefreshRefused(ApiFailed):
-    """The refresh token was refused (spent, revoked, lapsed): no new access token without the seller."""
-
-
-class TokenExpired(ConnectorError):
-    pass
-
-
-class BadPayload(ConnectorError):
-    """reason is one of: invalid_json, invalid_utf8, too_deep, oversize, missing_field, wrong_type, bad_signature."""
-
-    def __init__(self, reason: str, message: str, body: bytes = b""):
-        super().__init__(message)
-        self.reason, self.body = reason, body
-
-
-class MappingError(ConnectorError):
-    def __init__(self, reason: str, path: str, body: bytes = b""):
-        super().__init__(f"{reason} at {path}")
-        self.reason, self.path, self.body = reason, path, body
-
-
-class Action(enum.Enum):
-    OK = "ok"
-    RETRY = "retry"                    # 5xx, timeouts, busy: back off and try again
-    RATE_LIMITED = "rate_limited"      # over the platform's limit: wait (Retry-After if given) and try again
-    REFRESH_TOKEN = "refresh_token"    # access token expired: refresh once, then retry
-    BAD_PAYLOAD = "bad_payload"        # the answer is malformed: dead-letter it, then retry the request
-    FAIL = "fail"                      # the platform refused for good (bad parameters, no permission)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a marketplace module reads one HTTP answer."""
-    action: Action
-    payload: Any = None                # the useful part of the answer when OK
-    code: str = ""                     # the platform's error code (safe to log: no data)
-    retry_after: float | None = None   # seconds, when the platform said
+from .api_client import ApiClient
+# re-exported: the marketplace packages take what crosses the boundary from here
+from .errors import ApiFailed, BadPayload, ConnectorError, MappingError, RefreshRefused, TokenExpired  # noqa: F401
+from .outcomes import Action, Outcome  # noqa: F401
 
 
 class Stream(str, enum.Enum):
@@ -184,7 +130,7 @@ class MarketplaceApi(abc.ABC):
     name: ClassVar[str]                # "shopee"
     marketplace_symbol: ClassVar[str]  # the Avro enum symbol: "SHOPEE"
 
-    def __init__(self, base_url: str, app: AppCredentials, client: "ApiClient",
+    def __init__(self, base_url: str, app: AppCredentials, client: ApiClient,
                  seal_card: Callable[[str], bytes], clock: Callable[[], float] = time.time):
         self.base_url = base_url.rstrip("/")
         self.app = app
