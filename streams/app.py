@@ -24,7 +24,6 @@ import logging
 from typing import Any
 
 import faust
-from faust.types import TP
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -128,30 +127,15 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
 
     # The consent book is rebuilt from consent.events itself (compacted: its own changelog) on assignment;
     # the sealed contacts live in a changelog-backed table: a restarted worker recovers them.
-    follower = ConsentFollower(stage.consent, KafkaConsentReader(settings), lambda k, v: read_consent(registry, k, v))
+    reader = KafkaConsentReader(settings)
+    follower = ConsentFollower(stage.consent, reader, lambda k, v: read_consent(registry, k, v))
     stage.count_produced = False  # counted below, once the broker acknowledged each output
     if stage.audiences is not None:
         stage.audiences.contacts = app.Table("shop_contacts", schema=JSON, partitions=DATA_PARTITIONS)
 
-    async def end_offsets(partitions: list[int]) -> dict[int, int]:
-        """The consent partitions' high watermarks from the consumer's last fetch (no round trip: the same fetch
-        that brought the data reported them); a broker query only when none is known yet."""
-        known, unknown = {}, []
-        for p in partitions:
-            try:
-                highwater = app.consumer.highwater(TP(CONSENT_TOPIC, p))
-            except Exception:  # not assigned here yet (mid-rebalance)
-                highwater = None
-            if highwater is None:
-                unknown.append(p)
-            else:
-                known[p] = highwater
-        if unknown:
-            ends = await app.consumer.highwaters(*[TP(CONSENT_TOPIC, p) for p in unknown])
-            known.update({tp.partition: offset for tp, offset in ends.items()})
-        return known
-
-    barrier = ConsentBarrier(end_offsets, follower)
+    # The consent partitions' ends as their leaders report them now (consent_barrier.py says why not the
+    # consumer's cached high watermarks).
+    barrier = ConsentBarrier(reader.end_offsets, follower)
 
     async def send(topic_name: str, key: bytes | None, value: bytes | None, headers=None) -> asyncio.Future:
         """The future of the broker's acknowledgement; a send the producer refuses at once is a failed future."""
