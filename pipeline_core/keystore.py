@@ -92,7 +92,8 @@ class SecretKey:
 
 # ---------------------------------------------------------------- the interface
 class KeyStore(ABC):
-    """Data keys by subject. An implementation provides four methods; seal and open are built on them."""
+    """Data keys by subject. An implementation provides four methods; seal and open (and sealer and opener,
+    their one-lookup forms) are built on them."""
 
     @abstractmethod
     def data_key(self, subject: str) -> tuple[str, int, bytes]:
@@ -128,15 +129,28 @@ class KeyStore(ABC):
 
     def open(self, subject: str | None, ciphertext: bytes) -> bytes:
         """The plaintext; with a subject, also checks that the ciphertext is that subject's."""
-        key_id, version, header_size = parse_header(ciphertext)
-        owner, key = self.key_for(key_id, version)
-        if subject is not None and not secrets.compare_digest(owner.encode(), subject.encode()):
-            raise CannotDecrypt(f"ciphertext under key {key_id} belongs to another subject")
-        header, nonce = ciphertext[:header_size], ciphertext[header_size:header_size + NONCE_SIZE]
-        try:
-            return AESGCM(key).decrypt(nonce, ciphertext[header_size + NONCE_SIZE:], header)
-        except InvalidTag:
-            raise CannotDecrypt(f"ciphertext under key {key_id} version {version} failed authentication") from None
+        return self.opener(subject)(ciphertext)
+
+    def opener(self, subject: str | None) -> Callable[[bytes], bytes]:
+        """A function opening ciphertexts (checked against subject, when given) that looks each data key up
+        once: the privacy worker opens a dozen fields of one record with one lookup per key. Make one per
+        record, so that a key destroyed meanwhile is seen at the next record."""
+        aeads: dict[tuple[str, int], AESGCM] = {}
+
+        def open_(ciphertext: bytes) -> bytes:
+            key_id, version, header_size = parse_header(ciphertext)
+            aead = aeads.get((key_id, version))
+            if aead is None:
+                owner, key = self.key_for(key_id, version)
+                if subject is not None and not secrets.compare_digest(owner.encode(), subject.encode()):
+                    raise CannotDecrypt(f"ciphertext under key {key_id} belongs to another subject")
+                aead = aeads[(key_id, version)] = AESGCM(key)
+            header, nonce = ciphertext[:header_size], ciphertext[header_size:header_size + NONCE_SIZE]
+            try:
+                return aead.decrypt(nonce, ciphertext[header_size + NONCE_SIZE:], header)
+            except InvalidTag:
+                raise CannotDecrypt(f"ciphertext under key {key_id} version {version} failed authentication") from None
+        return open_
 
 
 def parse_header(ciphertext: bytes) -> tuple[str, int, int]:

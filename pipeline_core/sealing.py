@@ -211,18 +211,19 @@ class RecordSealer:
         buyer_id = None
         if buyer_path is not None:  # first the buyer's id: its pseudonym says whose key the other fields need
             value = _get(record, buyer_path)
-            buyer_id = self._open_value(value, None, "buyer", ".".join(buyer_path), True)
+            buyer_id = self._open_value(value, self.keystore.opener(None), "buyer", ".".join(buyer_path), True)
         subjects = self.subjects(full_name, record, buyer_id=buyer_id)
+        openers = {owner: self.keystore.opener(subject) for owner, subject in subjects.items()}  # one lookup per key
         for leaf in leaves:
             where = ".".join(leaf.path)
 
             def one(value: Any, owner: str = leaf.owner, where: str = where, as_text: bool = text[leaf.path]) -> Any:
-                return self._open_value(value, subjects[owner], owner, where, as_text)
+                return self._open_value(value, openers[owner], owner, where, as_text)
 
             _rewrite(out, leaf.path, (lambda values, one=one: [one(v) for v in values]) if leaf.many else one)
         return out
 
-    def _open_value(self, value: Any, subject: str | None, owner: str, where: str, as_text: bool) -> Any:
+    def _open_value(self, value: Any, open_: Callable[[bytes], bytes], owner: str, where: str, as_text: bool) -> Any:
         if value is None or isinstance(value, str):
             return value  # absent, or written before schema v2 (plaintext)
         if not isinstance(value, (bytes, bytearray)):
@@ -233,7 +234,7 @@ class RecordSealer:
         if not _is_sealed(value):
             raise SealingError(f"{where}: holds bytes that are not a key store ciphertext")
         try:
-            plain = self.keystore.open(subject, value)
+            plain = open_(value)
         except KeyDestroyed:
             raise SubjectErased(owner, where) from None
         except KeyStoreError as exc:
