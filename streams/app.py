@@ -24,6 +24,7 @@ import logging
 from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import Producer as AIOKafkaDriverProducer
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -65,13 +66,26 @@ class SubjectTable(faust.Table):
         return partition_for(consent, key)
 
 
+class IdempotentProducer(AIOKafkaDriverProducer):
+    """Every send with acks=all and idempotence, as every producer of the pipeline (Faust turns idempotence on only
+    inside transactions): a send retried after a leader change is not written twice."""
+
+    def _settings_extra(self):
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class PipelineApp(faust.App):
+    def _new_producer(self):
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+
 def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faust.App:
     """The Faust settings every worker of this project uses (and the benchmark's passthrough)."""
     datadir = settings.data_dir / "faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return PipelineApp(
         app_id,
-        broker=f"kafka://{settings.bootstrap_servers.split(',')[0]}",
+        broker=[f"kafka://{host.strip()}" for host in settings.bootstrap_servers.split(",")],  # any node may be down
         broker_credentials=faust_credentials(settings),  # who this worker is to Kafka (pipeline_core.security)
         broker_client_id=app_id,
         datadir=str(datadir),
