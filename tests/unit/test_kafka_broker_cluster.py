@@ -111,3 +111,13 @@ def test_only_one_or_three_nodes(tmp_path):
 def test_status_of_a_stopped_cluster_names_every_node(tmp_path):
     st = LocalKafka(_settings(tmp_path), nodes=3).status()
     assert (st.running, st.nodes, st.pids, st.answering) == (False, 3, (None, None, None), False)
+
+
+def test_the_workers_producer_is_idempotent_with_acks_all_and_knows_every_node(tmp_path):
+    from streams.app import faust_app
+    settings = Settings.from_env({"POWERSELL_DATA_DIR": str(tmp_path),
+                                  "POWERSELL_BOOTSTRAP_SERVERS": "127.0.0.1:19192,127.0.0.1:19194,127.0.0.1:19196"})
+    producer = faust_app(settings, "probe").producer
+    config = {**producer._settings_default(), **producer._settings_extra()}
+    assert config["acks"] == "all" and config["enable_idempotence"] is True
+    assert config["bootstrap_servers"] == ["127.0.0.1:19192", "127.0.0.1:19194", "127.0.0.1:19196"]
