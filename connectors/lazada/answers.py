@@ -10,10 +10,11 @@ from ..base import Action, BadPayload, MappingError, Outcome
 from ..normalise import get
 
 # Envelope codes (Lazada's own, as the docs name them).
-CODE_OK = "0"
-TOKEN_CODES = frozenset({"IllegalAccessToken"})               # expired or invalid: refresh once, retry
+OK_CODE = "0"
+TOKEN_EXPIRED_CODES = frozenset({"IllegalAccessToken"})       # expired or invalid: refresh once, retry
 RATE_LIMIT_CODES = frozenset({"901", "ApiCallLimit"})         # "The request is too frequent"
 RETRY_CODES = frozenset({"InvalidTimestamp", "ServiceTimeout", "ServiceUnavailable", "InternalError"})
+REFRESH_REFUSED_CODES = frozenset({"IllegalRefreshToken"})     # on a refresh: the grant is gone
 
 
 _SAFE_CODE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -39,20 +40,20 @@ def classify(status: int, headers: Mapping[str, str], data: Any, required: Mappi
     if not isinstance(data, dict):
         return Outcome(Action.BAD_PAYLOAD, BadPayload("missing_field" if data is None else "wrong_type",
                                                       f"HTTP {status} body is not a Lazada envelope",
-                                                      _json_bytes(data)), code="envelope")
+                                                      json_bytes(data)), code="envelope")
     if "code" not in data:
-        return Outcome(Action.BAD_PAYLOAD, BadPayload("missing_field", "envelope lacks code", _json_bytes(data)),
+        return Outcome(Action.BAD_PAYLOAD, BadPayload("missing_field", "envelope lacks code", json_bytes(data)),
                        code="envelope")
     code = _safe_code(data["code"])
-    if code == CODE_OK:
+    if code == OK_CODE:
         for path, kind in required.items():
             try:
                 get(data, path, kind)
             except MappingError as exc:
-                return Outcome(Action.BAD_PAYLOAD, BadPayload(exc.reason, f"envelope: {exc}", _json_bytes(data)),
+                return Outcome(Action.BAD_PAYLOAD, BadPayload(exc.reason, f"envelope: {exc}", json_bytes(data)),
                                code=exc.reason)
         return Outcome(Action.OK, data)
-    if code in TOKEN_CODES:
+    if code in TOKEN_EXPIRED_CODES:
         return Outcome(Action.REFRESH_TOKEN, code=code)
     if code in RATE_LIMIT_CODES:
         return Outcome(Action.RATE_LIMITED, code=code)
@@ -61,5 +62,5 @@ def classify(status: int, headers: Mapping[str, str], data: Any, required: Mappi
     return Outcome(Action.FAIL, code=code)
 
 
-def _json_bytes(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

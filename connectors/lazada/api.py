@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -13,10 +12,11 @@ import httpx
 from ..base import (ApiFailed, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, PushNotice, RefreshRefused,
                     ShopAuth, ShopSession, Stream, TimeWindow)
 from ..normalise import get, raw_event, utc
-from .answers import DATA_OBJECT, TOKEN_REPLY, _json_bytes, classify
-from .mapping import _id, _text, map_order, map_product, map_shop, parse_epoch_ms, parse_lazada_time
-from .push import parse_push
-from .signing import SIGN_METHOD, push_signature, sign_request
+from .answers import DATA_OBJECT, REFRESH_REFUSED_CODES, TOKEN_REPLY, classify
+from .mapping import (NAME, SYMBOL, dead_payload, map_order, map_product, map_shop, optional_text, parse_epoch_ms,
+                      parse_lazada_time, required_id)
+from .push import parse_push, verify_push
+from .signing import SIGN_METHOD, sign_request
 
 DEFAULT_GATEWAYS = {"vn": "https://api.lazada.vn/rest", "th": "https://api.lazada.co.th/rest",
                     "auth": "https://auth.lazada.com/rest"}
@@ -42,8 +42,8 @@ def default_gateways(base_url: str) -> dict[str, str]:
 
 
 class LazadaApi(MarketplaceApi):
-    name = "lazada"
-    marketplace_symbol = "LAZADA"
+    name = NAME
+    marketplace_symbol = SYMBOL
 
     ORDERS_PAGE = 100              # /orders/get limit <= 100
     ORDERS_OFFSET_CAP = 5_000      # offset + limit beyond it: move the time filter
@@ -104,12 +104,12 @@ class LazadaApi(MarketplaceApi):
         auths = []
         for i, info in enumerate(reply["country_user_info"]):
             try:
-                seller_id = _id(info, "seller_id")
+                seller_id = required_id(info, "seller_id")
                 country = get(info, "country", str).upper()
             except MappingError as exc:
                 raise BadPayload(exc.reason, f"token reply: country_user_info[{i}] {exc}") from None
-            extra = {"country": country, "user_id": _text(info, "user_id") or "",
-                     "short_code": _text(info, "short_code") or ""}
+            extra = {"country": country, "user_id": optional_text(info, "user_id") or "",
+                     "short_code": optional_text(info, "short_code") or ""}
             auths.append(ShopAuth(self.name, seller_id, reply["access_token"], reply["refresh_token"],
                                   access_expires_at=access_until, refresh_expires_at=refresh_until, extra=extra))
         if not auths:
@@ -129,7 +129,7 @@ class LazadaApi(MarketplaceApi):
         try:
             reply = self._token_call("/auth/token/refresh", {"refresh_token": auth.refresh_token})
         except ApiFailed as exc:
-            if exc.code == "IllegalRefreshToken":
+            if exc.code in REFRESH_REFUSED_CODES:
                 raise RefreshRefused(exc.endpoint, exc.code) from None
             raise
         for new in self._auths(reply, auth.grant or None):
@@ -149,7 +149,7 @@ class LazadaApi(MarketplaceApi):
             record = map_shop(payload, session.shop_id, ingest_source, datetime.now(timezone.utc),
                               country=self._country(session), authorised_until=until)
         except MappingError as exc:
-            return [DeadPayload(Stream.SHOP, exc.reason, str(exc), _json_bytes(payload))]
+            return [dead_payload(Stream.SHOP, exc, payload)]
         return [raw_event(Stream.SHOP, self.marketplace_symbol, session.shop_id, record)]
 
     def _pages(self, session: ShopSession, window: TimeWindow, stream: Stream) -> Iterator[tuple[list, Any]]:
@@ -207,7 +207,7 @@ class LazadaApi(MarketplaceApi):
                     record = map_product(product, session.shop_id, ingest_source, now, country=country)
                     page.append(raw_event(Stream.PRODUCTS, self.marketplace_symbol, session.shop_id, record))
                 except MappingError as exc:
-                    page.append(DeadPayload(Stream.PRODUCTS, exc.reason, str(exc), _json_bytes(product)))
+                    page.append(dead_payload(Stream.PRODUCTS, exc, product))
             yield page
 
     def _order_items(self, session: ShopSession, order_ids: list[str]) -> dict[str, Any]:
@@ -236,7 +236,7 @@ class LazadaApi(MarketplaceApi):
                 record = map_order(payload, session.shop_id, ingest_source, self.seal_card, now, country=country)
                 page.append(raw_event(Stream.ORDERS, self.marketplace_symbol, session.shop_id, record))
             except MappingError as exc:
-                page.append(DeadPayload(Stream.ORDERS, exc.reason, str(exc), _json_bytes(payload)))
+                page.append(dead_payload(Stream.ORDERS, exc, payload))
         return page
 
     def fetch_orders(self, session: ShopSession, window: TimeWindow, ingest_source: str) -> Iterator[list[Item]]:
@@ -252,11 +252,7 @@ class LazadaApi(MarketplaceApi):
 
     # ------------------------------------------------------------------ pushes
     def verify_push(self, callback_url: str, headers: Mapping[str, str], body: bytes) -> bool:
-        given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-        if not isinstance(given, str) or not given:
-            return False
-        expected = push_signature(self.app.app_key, self.app.app_secret, body)
-        return hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("ascii", "replace"))
+        return verify_push(self.app, callback_url, headers, body)
 
     def parse_push(self, body: bytes) -> PushNotice:
         return parse_push(body)

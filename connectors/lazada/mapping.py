@@ -10,9 +10,12 @@ from typing import Any, Callable
 
 from schemas import event_id
 
-from ..base import MappingError
+from ..base import DeadPayload, MappingError, Stream
 from ..normalise import address, card, envelope, get, money, utc
+from .answers import json_bytes
 
+NAME = "lazada"
+SYMBOL = "LAZADA"
 CURRENCIES = {"VN": "VND", "TH": "THB"}
 COUNTRY_NAMES = {"vietnam": "VN", "viet nam": "VN", "việt nam": "VN", "thailand": "TH", "ประเทศไทย": "TH"}
 
@@ -62,7 +65,7 @@ def country_code(value: Any, fallback: str | None, path: str) -> str:
     raise MappingError("missing_field", path)
 
 
-def _text(payload: Any, path: str) -> str | None:
+def optional_text(payload: Any, path: str) -> str | None:
     """An optional text field; numbers are accepted as text (Lazada mixes them)."""
     value = get(payload, path, (str, int), required=False)
     if value is None or isinstance(value, bool):
@@ -85,7 +88,7 @@ class _within:
             raise MappingError(exc.reason, f"{self.prefix}.{exc.path}") from None
 
 
-def _id(payload: Any, path: str) -> str:
+def required_id(payload: Any, path: str) -> str:
     value = get(payload, path, (str, int))
     if isinstance(value, bool) or str(value).strip() == "":
         raise MappingError("wrong_type", path)
@@ -102,16 +105,16 @@ def map_address_contact(payload: Any, path: str, fallback_country: str | None) -
 
 
 def _contact(node: dict, path: str, fallback_country: str | None) -> dict:
-    name = " ".join(p for p in (_text(node, "first_name"), _text(node, "last_name")) if p) or None
+    name = " ".join(p for p in (optional_text(node, "first_name"), optional_text(node, "last_name")) if p) or None
     return {
         "name": name,
-        "phone": _text(node, "phone"),
-        "phone2": _text(node, "phone2"),
+        "phone": optional_text(node, "phone"),
+        "phone2": optional_text(node, "phone2"),
         "address": address(full_address=None,
-                           lines=[_text(node, "address1") or "", _text(node, "address2") or ""],
-                           ward=_text(node, "address5"), district=_text(node, "address4"),
-                           city=_text(node, "city"), province=_text(node, "address3"),
-                           postal_code=_text(node, "post_code"),
+                           lines=[optional_text(node, "address1") or "", optional_text(node, "address2") or ""],
+                           ward=optional_text(node, "address5"), district=optional_text(node, "address4"),
+                           city=optional_text(node, "city"), province=optional_text(node, "address3"),
+                           postal_code=optional_text(node, "post_code"),
                            country=country_code(node.get("country"), fallback_country, "country")),
     }
 
@@ -125,14 +128,14 @@ def order_lines(rows: Any) -> list[dict]:
         if not isinstance(row, dict):
             raise MappingError("wrong_type", f"order_items[{i}]")
         with _within(f"order_items[{i}]"):
-            item_id = _id(row, "product_id")
-            sku_id = _text(row, "sku_id")
+            item_id = required_id(row, "product_id")
+            sku_id = optional_text(row, "sku_id")
             price = lazada_money(get(row, "item_price", (int, float, str)), "item_price")
         key = (item_id, sku_id, price)
         if key in lines:
             lines[key]["quantity"] += 1
         else:
-            lines[key] = {"item_id": item_id, "sku_id": sku_id, "product_title": _text(row, "name"),
+            lines[key] = {"item_id": item_id, "sku_id": sku_id, "product_title": optional_text(row, "name"),
                           "quantity": 1, "unit_price": price}
     return list(lines.values())
 
@@ -147,7 +150,7 @@ def map_order(payload: Any, shop_id: str, ingest_source: str, seal_card: Callabl
     (as /orders/items/get returns them) -> RawOrderEvent."""
     if not isinstance(payload, dict):
         raise MappingError("wrong_type", "order")
-    order_id = _id(payload, "order_id")
+    order_id = required_id(payload, "order_id")
     created = parse_lazada_time(get(payload, "created_at", str), "created_at")
     updated = parse_lazada_time(get(payload, "updated_at", str), "updated_at")
     statuses = get(payload, "statuses", list)
@@ -161,7 +164,7 @@ def map_order(payload: Any, shop_id: str, ingest_source: str, seal_card: Callabl
     currency = currencies.pop() if currencies else CURRENCIES.get((country or "").upper())
     if currency is None:
         raise MappingError("missing_field", "order_items.currency")
-    method_raw = _text(payload, "payment_method")
+    method_raw = optional_text(payload, "payment_method")
     payment = None
     if method_raw is not None:
         details = get(payload, "payment_details", dict, required=False) or {}
@@ -169,13 +172,13 @@ def map_order(payload: Any, shop_id: str, ingest_source: str, seal_card: Callabl
             sealed = card(get(details, "card_number", str, required=False), seal_card)
         payment = {"method": PAYMENT_METHODS.get(method_raw.upper(), method_raw.upper()),
                    "card": sealed,
-                   "billing_tax_code": _text(payload, "tax_code"), "billing_company": None}
+                   "billing_tax_code": optional_text(payload, "tax_code"), "billing_company": None}
     shipping_fee = get(payload, "shipping_fee", (int, float, str), required=False)
-    tracking = next((_text(r, "tracking_code") for r in rows if _text(r, "tracking_code")), None)
-    buyer_id = next((_text(r, "buyer_id") for r in rows if _text(r, "buyer_id")), None)
+    tracking = next((optional_text(r, "tracking_code") for r in rows if optional_text(r, "tracking_code")), None)
+    buyer_id = next((optional_text(r, "buyer_id") for r in rows if optional_text(r, "buyer_id")), None)
     billing_email = get(payload, "address_billing.customer_email", str, required=False)
-    username = " ".join(p for p in (_text(payload, "customer_first_name"), _text(payload, "customer_last_name")) if p)
-    record = envelope("LAZADA", shop_id, "order", order_id, updated, ingest_source, ingest_time)
+    username = " ".join(p for p in (optional_text(payload, "customer_first_name"), optional_text(payload, "customer_last_name")) if p)
+    record = envelope(SYMBOL, shop_id, "order", order_id, updated, ingest_source, ingest_time)
     record.update({
         "order_id": order_id,
         "status": ",".join(dict.fromkeys(statuses)),
@@ -188,7 +191,7 @@ def map_order(payload: Any, shop_id: str, ingest_source: str, seal_card: Callabl
                   "buyer_email": billing_email or None},
         "recipient": map_address_contact(payload, "address_shipping", country),
         "billing": map_address_contact(payload, "address_billing", country),
-        "buyer_note": _text(payload, "remarks"),
+        "buyer_note": optional_text(payload, "remarks"),
         "payment": payment,
         "items": items,
         "buyer_ip": None,                     # Lazada does not share it
@@ -203,7 +206,7 @@ def map_product(payload: Any, shop_id: str, ingest_source: str, ingest_time: dat
     prices carry none; the category name needs the category tree, so it is left empty)."""
     if not isinstance(payload, dict):
         raise MappingError("wrong_type", "product")
-    item_id = _id(payload, "item_id")
+    item_id = required_id(payload, "item_id")
     created = parse_epoch_ms(get(payload, "created_time", (str, int)), "created_time")
     updated = parse_epoch_ms(get(payload, "updated_time", (str, int)), "updated_time")
     skus = []
@@ -212,21 +215,21 @@ def map_product(payload: Any, shop_id: str, ingest_source: str, ingest_time: dat
             raise MappingError("wrong_type", f"skus[{i}]")
         with _within(f"skus[{i}]"):
             stock = get(sku, "quantity", int, required=False)
-            skus.append({"sku_id": _id(sku, "SkuId"), "seller_sku": _text(sku, "SellerSku"),
+            skus.append({"sku_id": required_id(sku, "SkuId"), "seller_sku": optional_text(sku, "SellerSku"),
                          "price": lazada_money(get(sku, "price", (int, float, str)), "price"),
                          "stock": stock if stock is None or -2**31 <= stock < 2**31 else None})
     currency = CURRENCIES.get(country.upper())
     if currency is None:
         raise MappingError("missing_field", "country")
-    record = envelope("LAZADA", shop_id, "product", item_id, updated, ingest_source, ingest_time)
+    record = envelope(SYMBOL, shop_id, "product", item_id, updated, ingest_source, ingest_time)
     record.update({
         "item_id": item_id,
         "status": get(payload, "status", str),
         "title": get(payload, "attributes.name", str),
         "description": get(payload, "attributes.description", str, required=False),
-        "category_id": _id(payload, "primary_category"),
+        "category_id": required_id(payload, "primary_category"),
         "category_name": None,
-        "brand": _text(payload, "attributes.brand"),
+        "brand": optional_text(payload, "attributes.brand"),
         "currency": currency,
         "skus": skus,
         "created_time": created,
@@ -240,21 +243,21 @@ def map_shop(payload: Any, shop_id: str, ingest_source: str, ingest_time: dateti
     """/seller/get data -> RawShopEvent. No update time exists: see the module doc."""
     if not isinstance(payload, dict):
         raise MappingError("wrong_type", "seller")
-    seller_id = _id(payload, "seller_id")
+    seller_id = required_id(payload, "seller_id")
     if seller_id != str(shop_id):
         raise MappingError("wrong_type", "seller_id")
     read_at = (ingest_time or datetime.now(timezone.utc)).astimezone(timezone.utc)
     country = country.upper()
-    record = envelope("LAZADA", shop_id, "shop", seller_id, read_at, ingest_source, read_at)
+    record = envelope(SYMBOL, shop_id, "shop", seller_id, read_at, ingest_source, read_at)
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-    record["event_id"] = event_id("LAZADA", "shop", seller_id, int(digest[:12], 16))
-    location = _text(payload, "location")
+    record["event_id"] = event_id(SYMBOL, "shop", seller_id, int(digest[:12], 16))
+    location = optional_text(payload, "location")
     record.update({
-        "shop_name": _text(payload, "name"),
+        "shop_name": optional_text(payload, "name"),
         "country": country,
         "status": get(payload, "status", str),
         "authorised_until": authorised_until,
-        "seller": {"seller_name": _text(payload, "name_company"), "email": _text(payload, "email"),
+        "seller": {"seller_name": optional_text(payload, "name_company"), "email": optional_text(payload, "email"),
                    "phone": None, "fax": None, "website_url": None,
                    "address": None if location is None else address(
                        full_address=None, lines=[], ward=None, district=None, city=location, province=None,
@@ -262,3 +265,9 @@ def map_shop(payload: Any, shop_id: str, ingest_source: str, ingest_time: dateti
         "tax_code": None,
     })
     return record
+
+
+def dead_payload(stream: Stream, err: MappingError, record: Any) -> DeadPayload:
+    """A record that could not be mapped, for the dead-letter topic: the reason and the record as received
+    (Lazada publishes no card numbers; the runner scrubs a simulator's and seals the body under the shop's key)."""
+    return DeadPayload(stream, err.reason, str(err), json_bytes(record))

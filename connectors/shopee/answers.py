@@ -6,9 +6,11 @@ from typing import Any, Callable, Mapping
 
 from ..base import Action, BadPayload, Outcome
 
-TOKEN_EXPIRED_ERRORS = frozenset({"invalid_acceess_token", "invalid_access_token", "error_access_token"})
-BUSY_ERRORS = frozenset({"error_system_busy", "error_server", "error_network", "error_inner", "error_busi"})
-RATE_LIMIT_ERRORS = frozenset({"error_too_frequent", "error_rate_limit"})
+# Shopee's `error` codes (error_auth reads by its message, see classify).
+TOKEN_EXPIRED_CODES = frozenset({"invalid_acceess_token", "invalid_access_token", "error_access_token"})
+RATE_LIMIT_CODES = frozenset({"error_too_frequent", "error_rate_limit"})
+RETRY_CODES = frozenset({"error_system_busy", "error_server", "error_network", "error_inner", "error_busi"})
+REFRESH_REFUSED_CODES = frozenset({"error_auth", "refresh_token_expired"})   # the latter: EcomPHP/shopee-php's list
 
 
 def classify(status: int, headers: Mapping[str, str], data: Any, *, flat: bool = False,
@@ -40,14 +42,14 @@ def classify(status: int, headers: Mapping[str, str], data: Any, *, flat: bool =
                 return Outcome(Action.BAD_PAYLOAD, BadPayload("wrong_type", f"envelope field {field} has a wrong type"))
         return Outcome(Action.OK, payload)
     code = error or f"http_{status}"
-    if error in TOKEN_EXPIRED_ERRORS or (error == "error_auth" and "access_token" in message):
+    if error in TOKEN_EXPIRED_CODES or (error == "error_auth" and "access_token" in message):
         return Outcome(Action.REFRESH_TOKEN, code=code)
-    if status == 429 or error in RATE_LIMIT_ERRORS or "too many request" in message or "too frequent" in message:
+    if status == 429 or error in RATE_LIMIT_CODES or "too many request" in message or "too frequent" in message:
         return Outcome(Action.RATE_LIMITED, code=code)
-    if error in BUSY_ERRORS or status >= 500:
+    if error in RETRY_CODES or status >= 500:
         return Outcome(Action.RETRY, code=code)
     return Outcome(Action.FAIL, code=code)
 
 
-def _reader(**kwargs) -> Callable[[int, Mapping[str, str], Any], Outcome]:
+def reader(**kwargs) -> Callable[[int, Mapping[str, str], Any], Outcome]:
     return lambda status, headers, data: classify(status, headers, data, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 from datetime import datetime, timezone
@@ -13,10 +12,10 @@ import httpx
 from ..base import (ApiFailed, BadPayload, ConnectorError, DeadPayload, Item, MappingError, MarketplaceApi, PushNotice,
                     RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
 from ..normalise import get, raw_event
-from .answers import _reader
-from .mapping import SYMBOL, _dead, map_order, map_product, map_shop
-from .push import parse_push
-from .signing import public_sign, push_signature, shop_sign
+from .answers import REFRESH_REFUSED_CODES, reader
+from .mapping import NAME, SYMBOL, dead_payload, map_order, map_product, map_shop
+from .push import parse_push, verify_push
+from .signing import public_sign, shop_sign
 
 TOKEN_GET = "/api/v2/auth/token/get"
 TOKEN_REFRESH = "/api/v2/auth/access_token/get"
@@ -50,7 +49,7 @@ def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
 
 
 class ShopeeApi(MarketplaceApi):
-    name = "shopee"
+    name = NAME
     marketplace_symbol = SYMBOL
     max_window_seconds = 15 * 24 * 3600          # get_order_list: else order.order_list_invalid_time
     item_page_size = 100                          # get_item_list page_size <= 100
@@ -78,7 +77,7 @@ class ShopeeApi(MarketplaceApi):
     def _shop_call(self, session: ShopSession, endpoint: str, path: str, params: list[tuple[str, Any]],
                    **read) -> dict:
         return self.client.call(endpoint, lambda: self._request("GET", path, session=session, params=params),
-                                _reader(**read), refresh=session.refresh)
+                                reader(**read), refresh=session.refresh)
 
     # ---- authorisation
     def _grant(self, data: dict, shop_id: str, extra: Mapping[str, str] = {}) -> ShopAuth:
@@ -113,7 +112,7 @@ class ShopeeApi(MarketplaceApi):
         else:
             body["shop_id"] = int(shop_id)
         data = self.client.call("v2.public.get_access_token", lambda: self._request("POST", TOKEN_GET, body=body),
-                                _reader(flat=True, required={"access_token": str, "refresh_token": str, "expire_in": int}))
+                                reader(flat=True, required={"access_token": str, "refresh_token": str, "expire_in": int}))
         shops = data.get("shop_id_list") if "main_account_id" in body else [shop_id]
         if not isinstance(shops, list) or not shops:
             raise BadPayload("missing_field", "main-account token answer lacks shop_id_list")
@@ -125,10 +124,10 @@ class ShopeeApi(MarketplaceApi):
         try:
             data = self.client.call("v2.public.refresh_access_token",
                                     lambda: self._request("POST", TOKEN_REFRESH, body=body),
-                                    _reader(flat=True, required={"access_token": str, "refresh_token": str,
+                                    reader(flat=True, required={"access_token": str, "refresh_token": str,
                                                                  "expire_in": int}))
         except ApiFailed as exc:
-            if exc.code in ("error_auth", "refresh_token_expired"):   # the latter: EcomPHP/shopee-php's list
+            if exc.code in REFRESH_REFUSED_CODES:
                 raise RefreshRefused(exc.endpoint, exc.code) from None
             raise
         return self._grant(data, auth.shop_id, auth.extra)
@@ -139,7 +138,7 @@ class ShopeeApi(MarketplaceApi):
         try:
             record = map_shop(info, session.shop_id, ingest_source, datetime.fromtimestamp(self.clock(), timezone.utc))
         except MappingError as err:
-            return [_dead(Stream.SHOP, err, {k: v for k, v in info.items() if k not in ("request_id",)})]
+            return [dead_payload(Stream.SHOP, err, {k: v for k, v in info.items() if k not in ("request_id",)})]
         return [raw_event(Stream.SHOP, SYMBOL, session.shop_id, record)]
 
     # ---- products
@@ -205,7 +204,7 @@ class ShopeeApi(MarketplaceApi):
                     ids.append(str(item_id))
                 else:
                     reason = "missing_field" if item_id is None else "wrong_type"
-                    items.append(_dead(Stream.PRODUCTS, MappingError(reason, "item.item_id"), entry))
+                    items.append(dead_payload(Stream.PRODUCTS, MappingError(reason, "item.item_id"), entry))
             items += self._products_by_id(session, ids, ingest_source, categories)
             yield items
 
@@ -226,7 +225,7 @@ class ShopeeApi(MarketplaceApi):
                                          category_names=categories, ingest_time=datetime.now(timezone.utc))
                     out.append(raw_event(Stream.PRODUCTS, SYMBOL, session.shop_id, record))
                 except MappingError as err:
-                    out.append(_dead(Stream.PRODUCTS, err, item))
+                    out.append(dead_payload(Stream.PRODUCTS, err, item))
             out += [_missing(Stream.PRODUCTS, "item_id", i) for i in batch if i not in returned]
         return out
 
@@ -256,7 +255,7 @@ class ShopeeApi(MarketplaceApi):
                         ids.append(sn)
                     else:
                         reason = "missing_field" if sn is None else "wrong_type"
-                        items.append(_dead(Stream.ORDERS, MappingError(reason, "order_list.order_sn"), entry))
+                        items.append(dead_payload(Stream.ORDERS, MappingError(reason, "order_list.order_sn"), entry))
                 yield items + self.fetch_orders_by_id(session, ids, ingest_source)
                 if not page["more"] or not page["next_cursor"] or page["next_cursor"] == cursor:
                     break
@@ -280,17 +279,13 @@ class ShopeeApi(MarketplaceApi):
                                        ingest_time=datetime.now(timezone.utc))
                     out.append(raw_event(Stream.ORDERS, SYMBOL, session.shop_id, record))
                 except MappingError as err:
-                    out.append(_dead(Stream.ORDERS, err, order))
+                    out.append(dead_payload(Stream.ORDERS, err, order))
             out += [_missing(Stream.ORDERS, "order_sn", sn) for sn in batch if sn not in returned]
         return out
 
     # ---- pushes
     def verify_push(self, callback_url: str, headers: Mapping[str, str], body: bytes) -> bool:
-        given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-        if not isinstance(given, str) or not given:
-            return False
-        return hmac.compare_digest(push_signature(self.app.app_secret, callback_url, body).encode("ascii"),
-                                   given.strip().lower().encode("ascii", "replace"))  # non-ASCII: no match, no TypeError
+        return verify_push(self.app, callback_url, headers, body)
 
     def parse_push(self, body: bytes) -> PushNotice:
         return parse_push(body)
@@ -300,7 +295,7 @@ class ShopeeApi(MarketplaceApi):
         bodies, and the last_message_id to confirm once they are durably handled. Shopee only moves
         past them after confirm_lost_pushes, so call again until the list comes back empty."""
         data = self.client.call("v2.push.get_lost_push_message", lambda: self._request("GET", LOST_PUSH),
-                                _reader(ok_errors=("", "-")))
+                                reader(ok_errors=("", "-")))
         messages = data.get("push_message_list") or []
         bodies: list[bytes] = []
         for message in messages if isinstance(messages, list) else []:
@@ -316,4 +311,4 @@ class ShopeeApi(MarketplaceApi):
         body = {"last_message_id": int(last_message_id)}
         self.client.call("v2.push.confirm_consumed_lost_push_message",
                          lambda: self._request("POST", CONFIRM_LOST_PUSH, body=body),
-                         _reader(flat=True, ok_errors=("", "-")))
+                         reader(flat=True, ok_errors=("", "-")))

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from ..base import DeadPayload, MappingError, Stream
 from ..normalise import address, card, envelope, get, int32, money, utc
 
+NAME = "shopee"
 SYMBOL = "SHOPEE"
 
 
@@ -27,7 +28,8 @@ def _without_cards(node: Any) -> Any:
     return node
 
 
-def _dead(stream: Stream, err: MappingError, record: Any) -> DeadPayload:
+def dead_payload(stream: Stream, err: MappingError, record: Any) -> DeadPayload:
+    """A record that could not be mapped, for the dead-letter topic: the reason, and the record without card numbers."""
     body = json.dumps(_without_cards(record), ensure_ascii=False, sort_keys=True).encode("utf-8")
     return DeadPayload(stream, err.reason, f"shopee {stream.value} record: {err}", body)
 

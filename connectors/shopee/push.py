@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from typing import Mapping
 
-from ..base import BadPayload, PushKind, PushNotice
+from ..base import AppCredentials, BadPayload, PushKind, PushNotice
 from ..normalise import json_object, utc
+from .mapping import NAME
+from .signing import push_signature
 
 def _push_shop(body: dict, data: dict) -> str:
     for value in (body.get("shop_id"), data.get("shop_id"), data.get("shopid")):
@@ -46,4 +50,13 @@ def parse_push(body: bytes) -> PushNotice:
     if "update_time" not in data:
         material += f"|{timestamp}"
     notification_id = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
-    return PushNotice("shopee", kind, shop_id, notification_id, utc(timestamp), order_id)
+    return PushNotice(NAME, kind, shop_id, notification_id, utc(timestamp), order_id)
+
+
+def verify_push(app: AppCredentials, callback_url: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """True if the push's Authorization header is the platform's signature over the raw body."""
+    given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    if not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(push_signature(app.app_secret, callback_url, body).encode("ascii"),
+                               given.strip().lower().encode("ascii", "replace"))  # non-ASCII: no match, no TypeError

@@ -8,14 +8,15 @@ from ..base import Action, BadPayload, Outcome
 
 # Platform error codes (envelope `code`)
 OK_CODE = 0
-ERR_EXPIRED_TOKEN = 105002
 ERR_MISSING_SCOPE = 105005
 ERR_INVALID_SIGN = 106001
-ERR_RATE_LIMITED = 36009002
 ERR_BAD_CREDENTIALS = 36009004
 ERR_BAD_GRANT = 36004004           # unverified: the code our simulator uses for a bad or spent code/refresh token
 ERR_PRODUCT_RESULT_CAP = 12052180
 ERR_PRODUCT_NOT_FOUND = 12052048   # unverified: the code our simulator uses for a product that is gone
+TOKEN_EXPIRED_CODES = frozenset({105002})
+RATE_LIMIT_CODES = frozenset({36009002})
+REFRESH_REFUSED_CODES = frozenset({str(ERR_BAD_GRANT)})   # on a refresh (ApiFailed.code is a string)
 
 
 def classify(status: int, headers: Mapping[str, str], data: Any, *, records: str | None = None) -> Outcome:
@@ -41,9 +42,9 @@ def classify(status: int, headers: Mapping[str, str], data: Any, *, records: str
             if rows is not None and not isinstance(rows, list):
                 return Outcome(Action.BAD_PAYLOAD, BadPayload("wrong_type", f"data.{records} is not a list"))
         return Outcome(Action.OK, payload)
-    if status == 429 or code == ERR_RATE_LIMITED:
+    if status == 429 or code in RATE_LIMIT_CODES:
         return Outcome(Action.RATE_LIMITED, code=str(code))
-    if code == ERR_EXPIRED_TOKEN:
+    if code in TOKEN_EXPIRED_CODES:
         return Outcome(Action.REFRESH_TOKEN, code=str(code))
     if status >= 500:
         return Outcome(Action.RETRY, code=str(code))

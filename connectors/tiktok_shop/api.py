@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 import time
@@ -14,10 +13,10 @@ import httpx
 from ..base import (ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, PushNotice,
                     RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
 from ..normalise import get, raw_event, utc
-from .answers import ERR_BAD_GRANT, ERR_PRODUCT_NOT_FOUND, ERR_PRODUCT_RESULT_CAP, classify, classify_token
-from .mapping import MARKETPLACE, SYMBOL, dead, map_order, map_product, map_shop, scrub_body, scrub_card
-from .push import parse_push
-from .signing import push_signature, sign
+from .answers import ERR_PRODUCT_NOT_FOUND, ERR_PRODUCT_RESULT_CAP, REFRESH_REFUSED_CODES, classify, classify_token
+from .mapping import NAME, SYMBOL, dead_payload, map_order, map_product, map_shop, scrub_body, scrub_card
+from .push import parse_push, verify_push
+from .signing import sign
 
 API_VERSION = "202309"
 
@@ -45,7 +44,7 @@ def _bounds(window: TimeWindow) -> tuple[int, int]:
 
 
 class TikTokShopApi(MarketplaceApi):
-    name = MARKETPLACE
+    name = NAME
     marketplace_symbol = SYMBOL
     max_window_seconds = 15 * 24 * 3600   # undocumented for TikTok: we keep each query to 15 days
 
@@ -103,7 +102,7 @@ class TikTokShopApi(MarketplaceApi):
                 continue
             extra = {"shop_cipher": cipher, "region": str(shop.get("region", "")),
                      "open_id": str(grant.get("open_id", ""))}
-            auths.append(ShopAuth(MARKETPLACE, sid, grant["access_token"], grant["refresh_token"],
+            auths.append(ShopAuth(NAME, sid, grant["access_token"], grant["refresh_token"],
                                   float(grant["access_token_expire_in"]), float(grant["refresh_token_expire_in"]),
                                   extra, grant=f"seller:{seller}"))
         return auths
@@ -113,7 +112,7 @@ class TikTokShopApi(MarketplaceApi):
             grant = self._token("token.refresh", PATH_TOKEN_REFRESH,
                                 {"refresh_token": auth.refresh_token, "grant_type": "refresh_token"})
         except ApiFailed as exc:
-            if exc.code == str(ERR_BAD_GRANT):
+            if exc.code in REFRESH_REFUSED_CODES:
                 raise RefreshRefused(exc.endpoint, exc.code) from None
             raise
         return replace(auth, access_token=grant["access_token"], refresh_token=grant["refresh_token"],
@@ -130,7 +129,7 @@ class TikTokShopApi(MarketplaceApi):
                 try:
                     record = map_shop(shop, ingest_source, authorised_until=until)
                 except MappingError as exc:
-                    return [dead(Stream.SHOP, exc, shop)]
+                    return [dead_payload(Stream.SHOP, exc, shop)]
                 return [raw_event(Stream.SHOP, SYMBOL, session.shop_id, record)]
         raise ApiFailed("shops", "shop_not_authorised")  # R1: no longer authorised, nothing of it passes
 
@@ -146,7 +145,7 @@ class TikTokShopApi(MarketplaceApi):
             try:
                 items.append(raw_event(Stream.ORDERS, SYMBOL, shop_id, map_order(row, shop_id, source, self.seal_card)))
             except MappingError as exc:
-                items.append(dead(Stream.ORDERS, exc, scrub_card(row, self.seal_card)))
+                items.append(dead_payload(Stream.ORDERS, exc, scrub_card(row, self.seal_card)))
         return items
 
     def fetch_orders(self, session: ShopSession, window: TimeWindow, ingest_source: str) -> Iterator[list[Item]]:
@@ -186,7 +185,7 @@ class TikTokShopApi(MarketplaceApi):
             product_id = get(summary, "id", str)
             get(summary, "update_time", int)
         except MappingError as exc:
-            return dead(Stream.PRODUCTS, exc, summary)
+            return dead_payload(Stream.PRODUCTS, exc, summary)
         path = PATH_PRODUCT_DETAIL.format(product_id=product_id)
         try:
             detail = self._call("products.get", self._builder("GET", path, session=session), session)
@@ -198,7 +197,7 @@ class TikTokShopApi(MarketplaceApi):
             return raw_event(Stream.PRODUCTS, SYMBOL, session.shop_id,
                              map_product(detail, session.shop_id, source))
         except MappingError as exc:
-            return dead(Stream.PRODUCTS, exc, detail)
+            return dead_payload(Stream.PRODUCTS, exc, detail)
 
     def fetch_products(self, session: ShopSession, window: TimeWindow, ingest_source: str) -> Iterator[list[Item]]:
         for piece in self._split(window):
@@ -231,12 +230,7 @@ class TikTokShopApi(MarketplaceApi):
 
     # ------------------------------------------------------------------ pushes
     def verify_push(self, callback_url: str, headers: Mapping[str, str], body: bytes) -> bool:
-        """TikTok signs app_key + raw body (the callback URL is not part of it)."""
-        given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-        if not isinstance(given, str) or not given:
-            return False
-        expected = push_signature(self.app.app_key, self.app.app_secret, body)
-        return hmac.compare_digest(given.strip().lower().encode("ascii", "replace"), expected.encode("ascii"))
+        return verify_push(self.app, callback_url, headers, body)
 
     def parse_push(self, body: bytes) -> PushNotice:
         return parse_push(body)

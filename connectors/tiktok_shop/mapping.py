@@ -15,7 +15,7 @@ from schemas import event_id
 from ..base import DeadPayload, MappingError, Stream
 from ..normalise import address, card, envelope, get, int32, money, utc
 
-MARKETPLACE = "tiktok_shop"
+NAME = "tiktok_shop"
 SYMBOL = "TIKTOK_SHOP"
 
 
@@ -210,6 +210,7 @@ def scrub_body(body: bytes) -> bytes:
     return _CARD_MEMBER.sub(rb'\1"<redacted>"', body)
 
 
-def dead(stream: Stream, exc: MappingError, record: Any) -> DeadPayload:
+def dead_payload(stream: Stream, exc: MappingError, record: Any) -> DeadPayload:
+    """A record that could not be mapped, for the dead-letter topic (an order: pass it through scrub_card first)."""
     body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
     return DeadPayload(stream, exc.reason, str(exc), body)

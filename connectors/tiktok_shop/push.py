@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import replace
+from typing import Mapping
 
-from ..base import BadPayload, MappingError, PushKind, PushNotice
+from ..base import AppCredentials, BadPayload, MappingError, PushKind, PushNotice
 from ..normalise import get, json_object, utc
-from .mapping import MARKETPLACE
+from .mapping import NAME
+from .signing import push_signature
 
 # Push `type` values
 PUSH_ORDER_STATUS = 1
@@ -24,7 +27,7 @@ def parse_push(body: bytes) -> PushNotice:
     data = json_object(body, "push body")
     try:
         kind_code = get(data, "type", int)
-        notice = PushNotice(MARKETPLACE, PUSH_KINDS.get(kind_code, PushKind.OTHER), get(data, "shop_id", str),
+        notice = PushNotice(NAME, PUSH_KINDS.get(kind_code, PushKind.OTHER), get(data, "shop_id", str),
                             get(data, "tts_notification_id", str), utc(get(data, "timestamp", int)))
         if notice.kind is PushKind.ORDER_STATUS:
             notice = replace(notice, order_id=get(data, "data.order_id", str))
@@ -35,3 +38,12 @@ def parse_push(body: bytes) -> PushNotice:
     except MappingError as exc:
         raise BadPayload(exc.reason, f"push {exc}", body) from None
     return notice
+
+
+def verify_push(app: AppCredentials, callback_url: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """TikTok signs app_key + raw body (the callback URL is not part of it)."""
+    given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    if not isinstance(given, str) or not given:
+        return False
+    expected = push_signature(app.app_key, app.app_secret, body)
+    return hmac.compare_digest(given.strip().lower().encode("ascii", "replace"), expected.encode("ascii"))

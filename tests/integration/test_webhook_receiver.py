@@ -77,9 +77,9 @@ def _unacknowledged(rig):
 import selectors
 import socket
 
-from connectors.lazada import api as lazada
-from connectors.shopee import api as shopee
-from connectors.tiktok_shop import api as tiktok_shop
+from connectors.lazada import signing as lazada
+from connectors.shopee import signing as shopee
+from connectors.tiktok_shop import signing as tiktok_shop
 from connectors.webhook import WebhookReceiver
 from pipeline_core.aiohttp_thread import serve_in_thread
 

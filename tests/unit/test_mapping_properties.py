@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from connectors.lazada import api as lazada
-from connectors.shopee import api as shopee
-from connectors.tiktok_shop import api as tiktok_shop
+from connectors.lazada import mapping as lazada
+from connectors.shopee import mapping as shopee
+from connectors.tiktok_shop import mapping as tiktok_shop
 from connectors.base import MappingError
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.errors import SchemaError

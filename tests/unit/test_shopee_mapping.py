@@ -246,11 +246,11 @@ def test_malformed_pushes_raise_bad_payload_with_reason(body, reason):
 
 def test_a_dead_order_keeps_its_body_but_never_the_card_number():
     from connectors.base import Stream
-    from connectors.shopee.mapping import _dead
+    from connectors.shopee.mapping import dead_payload
 
     broken = _without(ORDER, "update_time")
     with pytest.raises(MappingError) as err:
         map_order(broken, "1", "FULL_SYNC", lambda n: b"sealed", INGEST)
-    dead = _dead(Stream.ORDERS, err.value, broken)
+    dead = dead_payload(Stream.ORDERS, err.value, broken)
     assert dead.reason == "missing_field" and CARD.encode() not in dead.body and b"1111" not in dead.body
     assert json.loads(dead.body)["order_sn"] == ORDER["order_sn"] and "update_time" in dead.message

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import Action, BadPayload, MappingError, PushKind, Stream
 from connectors.tiktok_shop.answers import classify, classify_token
-from connectors.tiktok_shop.mapping import dead, map_order, map_product, map_shop, scrub_body, scrub_card
+from connectors.tiktok_shop.mapping import dead_payload, map_order, map_product, map_shop, scrub_body, scrub_card
 from connectors.tiktok_shop.push import parse_push
 from pipeline_core.avro_codec import default_registry
 
@@ -153,7 +153,7 @@ def test_when_an_order_is_dead_lettered_then_its_card_number_is_sealed_in_the_bo
     original = copy.deepcopy(payload)
     with pytest.raises(MappingError) as caught:
         map_order(payload, SHOP, "FULL_SYNC", seal, INGEST)
-    item = dead(Stream.ORDERS, caught.value, scrub_card(payload, seal))
+    item = dead_payload(Stream.ORDERS, caught.value, scrub_card(payload, seal))
     assert item.reason == "missing_field" and item.stream is Stream.ORDERS
     assert CARD.encode() not in item.body
     assert json.loads(item.body)["id"] == payload["id"]

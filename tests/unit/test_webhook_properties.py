@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from multidict import CIMultiDict
 
-from connectors.lazada import api as lazada
-from connectors.shopee import api as shopee
-from connectors.tiktok_shop import api as tiktok_shop
+from connectors.lazada import api as lazada, push as lazada_push, signing as lazada_signing
+from connectors.shopee import api as shopee, push as shopee_push, signing as shopee_signing
+from connectors.tiktok_shop import api as tiktok_shop, push as tiktok_shop_push, signing as tiktok_shop_signing
 from connectors.base import AppCredentials, BadPayload, MappingError, PushNotice
 from connectors.webhook import headers_readable
 
@@ -22,7 +22,7 @@ SETTINGS = settings(max_examples=200, deadline=2000, database=None)
 APP = AppCredentials("123456", "simulated-secret")
 URL = "http://127.0.0.1:8710/webhooks/x"
 APIS = {"shopee": shopee.ShopeeApi, "lazada": lazada.LazadaApi, "tiktok_shop": tiktok_shop.TikTokShopApi}
-PARSERS = {"shopee": shopee.parse_push, "lazada": lazada.parse_push, "tiktok_shop": tiktok_shop.parse_push}
+PARSERS = {"shopee": shopee_push.parse_push, "lazada": lazada_push.parse_push, "tiktok_shop": tiktok_shop_push.parse_push}
 SAMPLES = {  # one well-formed push each, to mutate
     "shopee": {"shop_id": 220145871, "code": 3, "timestamp": 1717200000,
                "data": {"ordersn": "250601ABCDEFG", "status": "READY_TO_SHIP", "update_time": 1717200000}},
@@ -106,9 +106,9 @@ def test_when_any_signature_header_and_body_come_then_verification_answers_a_boo
 @pytest.mark.parametrize("name", sorted(APIS))
 def test_a_correct_signature_still_verifies(name):
     body = json.dumps(SAMPLES[name]).encode()
-    signature = (shopee.push_signature(APP.app_secret, URL, body) if name == "shopee"
-                 else {"lazada": lazada, "tiktok_shop": tiktok_shop}[name].push_signature(APP.app_key, APP.app_secret,
-                                                                                          body))
+    signature = (shopee_signing.push_signature(APP.app_secret, URL, body) if name == "shopee"
+                 else {"lazada": lazada_signing, "tiktok_shop": tiktok_shop_signing}[name].push_signature(
+                     APP.app_key, APP.app_secret, body))
     assert api(name).verify_push(URL, CIMultiDict({"Authorization": signature}), body)
     assert not api(name).verify_push(URL, CIMultiDict({"Authorization": signature + "é"}), body)
 
