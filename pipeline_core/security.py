@@ -128,7 +128,7 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def make_ca_and_broker_cert(hosts: tuple[str, ...] = ("localhost", "kafka"),
+def make_ca_and_broker_cert(hosts: tuple[str, ...] = ("localhost", "kafka", "kafka-1", "kafka-2", "kafka-3"),
                             ips: tuple[str, ...] = ("127.0.0.1",), days: int = 3650) -> tuple[str, str, str, str]:
     """(CA key, CA certificate, broker key, broker certificate) as PEM, keys unencrypted PKCS#8 (Kafka reads
     PEM key stores of that form); the caller stores the keys 0600."""

@@ -443,3 +443,79 @@ def test_when_the_image_installs_the_wheel_then_every_data_file_of_the_packages_
                               "connectors", "streams", "schemas"], cwd=ROOT, capture_output=True, text=True, check=True)
     data_files = {ROOT / line for line in tracked.stdout.splitlines() if not line.endswith(".py")}
     assert sorted(str(p.relative_to(ROOT)) for p in data_files - covered) == []
+
+
+# ---------------------------------------------------------------- the three-broker profile
+CLUSTER_NODES = ("kafka-1", "kafka-2", "kafka-3")
+
+
+def cluster_errors(compose: dict) -> list[str]:
+    """The `cluster` profile: three combined nodes of one quorum, each its own id, volume and loopback port (the
+    `kafka up --nodes 3` scheme, +2 per node), configured from the compose broker's secrets plus the replication
+    of a three-node cluster (the same lines `kafka up --nodes 3` writes)."""
+    from pipeline_core.kafka_broker import cluster_storage, node_ports, single_node_storage
+
+    errors, single = [], compose["services"]["kafka"]
+    voters = ",".join(f"{n}@kafka-{n}:9093" for n in range(1, len(CLUSTER_NODES) + 1))
+    replication = [line for line in cluster_storage("/d", len(CLUSTER_NODES)).splitlines()
+                   if line and line not in single_node_storage("/d").splitlines()]
+    host_ports = [port for port, _ in node_ports(9192, 9193, len(CLUSTER_NODES))]
+    volumes = []
+    for n, name in enumerate(CLUSTER_NODES, 1):
+        service = compose["services"].get(name)
+        if service is None:
+            errors.append(f"no service {name}")
+            continue
+        env = service.get("environment", {})
+        if service.get("profiles") != ["cluster"]:
+            errors.append(f"{name} is not in the cluster profile alone")
+        if service.get("image") != single["image"]:
+            errors.append(f"{name} runs {service.get('image')}, not the compose broker's {single['image']}")
+        if str(env.get("NODE_ID")) != str(n):
+            errors.append(f"{name} has node id {env.get('NODE_ID')}")
+        if service.get("ports") != [f"127.0.0.1:{host_ports[n - 1]}:9092"] or str(env.get("HOST_PORT")) != str(host_ports[n - 1]):
+            errors.append(f"{name} is not published on 127.0.0.1:{host_ports[n - 1]}")
+        script = " ".join(service.get("command", []))
+        for line in ("node.id=$$NODE_ID", f"controller.quorum.voters={voters}",
+                     "advertised.listeners=CLIENT://kafka-$$NODE_ID:19092,HOST://127.0.0.1:$$HOST_PORT", *replication):
+            if f'"{line}"' not in script:
+                errors.append(f"{name} lacks {line}")
+        if "@/run/secrets/kafka-format-args -c /tmp/server.properties" not in script:
+            errors.append(f"{name} does not format its storage with the shared cluster id and SCRAM users")
+        if sorted(service.get("secrets", [])) != sorted(single["secrets"]):
+            errors.append(f"{name} mounts other secrets than the compose broker")
+        volumes += [v.split(":")[0] for v in service.get("volumes", [])]
+    if len(set(volumes)) != len(CLUSTER_NODES) or "kafka-data" in volumes:
+        errors.append(f"the nodes do not each have a data volume of their own: {volumes}")
+    return errors
+
+
+def test_the_cluster_profile_is_three_brokers_of_one_quorum(compose):
+    assert cluster_errors(compose) == []
+    default = {name for name, s in compose["services"].items() if not s.get("profiles")}
+    assert "kafka" in default and not default & set(CLUSTER_NODES)  # `docker compose up` is unchanged
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda c: c["services"]["kafka-2"].update(ports=["127.0.0.1:9192:9092"]), "kafka-2 is not published on 127.0.0.1:9194"),
+    (lambda c: c["services"]["kafka-3"]["environment"].update(NODE_ID="1"), "kafka-3 has node id 1"),
+    (lambda c: c["services"]["kafka-1"].update(command=[p.replace('"min.insync.replicas=2"', "") for p in
+                                                        c["services"]["kafka-1"]["command"]]),
+     "kafka-1 lacks min.insync.replicas=2"),
+    (lambda c: c["services"]["kafka-2"].pop("profiles"), "kafka-2 is not in the cluster profile alone"),
+    (lambda c: c["services"]["kafka-3"].update(volumes=["kafka-1-data:/var/lib/kafka/data"]),
+     "the nodes do not each have a data volume of their own: ['kafka-1-data', 'kafka-2-data', 'kafka-1-data']"),
+], ids=["same-port", "same-node-id", "no-min-insync", "in-default-profile", "shared-volume"])
+def test_when_the_cluster_profile_is_wrong_then_the_check_names_it(compose, break_it, expected):
+    broken = copy.deepcopy(compose)
+    break_it(broken)
+    assert expected in cluster_errors(broken)
+
+
+def test_the_broker_certificate_names_every_cluster_node():
+    from cryptography import x509
+
+    from pipeline_core.security import make_ca_and_broker_cert
+    cert = x509.load_pem_x509_certificate(make_ca_and_broker_cert()[3].encode())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"kafka", *CLUSTER_NODES} <= set(names.get_values_for_type(x509.DNSName))
