@@ -1,27 +1,34 @@
 """The Faust app of the aggregation worker: wiring only, over `streams.aggregation.Aggregator`.
 
-    redacted.orders, redacted.products --forward--> <app>-input (1 partition) --aggregate--> analytics.aggregates
-    timer (every few seconds) ------------tick----/
+    redacted.orders, redacted.products --forward (route)--> <app>-shards (N partitions) --aggregate--> analytics.aggregates
+    timer (every few seconds) ------------tick, to every shard----/
 
-A cell combines every shop, so all records meet in one partition of an internal topic
-(like Faust's own repartition topics); the timer's ticks travel the same way, which keeps
-every state change inside an event of that partition (Faust's RocksDB store keeps a change in
-the current event's partition). State lives in one table backed by RocksDB (rocksdict) with a changelog:
-a worker killed mid-window recovers it on restart, and duplicates re-read after the restart
-change nothing (the aggregator deduplicates by event and order version).
+Scaling out (streams/aggregation/shards.py): a disclosure group (window x marketplace x
+country) must be decided where all its cells are, so `forward` decodes each record and sends
+it to the partition (shard) of its (marketplace, country); products go to every shard for the
+category lookup, the owner's copy marked as such. Faust spreads the shards over the workers;
+each shard has its own Aggregator, and its state lives in the table's changelog partition of
+the same number (`ShardTable`), so N workers publish what one publishes. The timer's ticks
+reach every shard through the same topic, which keeps every state change inside an event.
+State is backed by RocksDB (rocksdict) with a changelog: a worker killed mid-window recovers
+it on restart, and duplicates re-read after the restart change nothing (the aggregator
+deduplicates by event and order version).
 
 No record stops the worker: a record that cannot be read or aggregated (bad bytes, a tombstone, a
 foreign record on the internal input, an event time far in the future) is dead-lettered with its
-reason. A cell is marked published only once the broker acknowledged it; one that cannot be
-encoded (a GMV beyond the schema's decimal(18,2)) is dead-lettered, the others are published."""
+reason, once (a product's lookup copies never are). A cell is marked published only once the
+broker acknowledged it; one that cannot be encoded (a GMV beyond the schema's decimal(18,2)) is
+dead-lettered, the others are published."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
 import weakref
 from datetime import datetime, timezone
+from typing import Any
 
 import faust
 from faust.streams import _current_event
@@ -32,11 +39,13 @@ from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import DecodeError
 from pipeline_core.metrics import PipelineMetrics
 from pipeline_core.settings import Settings
+from pipeline_core.topics import DATA_PARTITIONS
 
 from .aggregation import AddOutcome, AggregationError, Aggregator, suppression_counts
 from .aggregation.errors import ImplausibleTime
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
 from .aggregation.publish import Pending, encode_each
+from .aggregation.shards import LOOKUP_SUFFIX, ShardOwnership, route, split_state_key, state_key
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
 from .redaction_stage import StageMetrics
 
@@ -47,6 +56,7 @@ SOURCES = {"com.powersell.pipeline.redacted.RedactedOrderEvent": "redacted.order
            "com.powersell.pipeline.redacted.RedactedProductEvent": "redacted.products"}
 TICK = b"tick"
 INPUT_KEYS = {name.encode() for name in SOURCES.values()}
+LOOKUP_KEYS = {name.encode() + LOOKUP_SUFFIX.encode() for name in SOURCES.values()}
 FILTER_REASONS = {AddOutcome.DUPLICATE: "duplicate", AddOutcome.STALE: "stale", AddOutcome.LATE: "late"}
 
 
@@ -59,27 +69,49 @@ class AggregatorMetrics(StageMetrics):
                                           "reason.", ["reason"])
 
 
+class ShardTable(faust.Table):
+    """The shards' state: a key '<shard>/...' lives in changelog partition <shard>, the shard's input partition,
+    so whichever worker is assigned the shard recovers exactly its state (shards.state_key)."""
+
+    def partition_for_key(self, key: Any) -> int:
+        return split_state_key(key)[0]
+
+
 def writes_follow(event) -> None:
-    """Make `event` Faust's current event: Faust's RocksDB store puts a table write in the local database of the
-    current event's partition, and Faust does not set one inside a `take_events` batch. (The changelog partition
-    comes from `SubjectTable.partition_for_key`; the store has no such hook.)"""
+    """Make `event` Faust's current event: RocksDB puts a table write in the local store of the current event's
+    partition, which Faust does not set per event inside a `take_events` batch. The changelog partition comes
+    from `ShardTable.partition_for_key`; both are the shard's."""
     _current_event.set(weakref.ref(event))
 
 
 def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: AggregatorMetrics,
-                          tick_seconds: float = 5.0, app_id: str = APP_ID) -> faust.App:
+                          tick_seconds: float = 5.0, app_id: str = APP_ID, shards: int = DATA_PARTITIONS) -> faust.App:
+    """`aggregator` is the template (rules, windows, noise) of every shard's own Aggregator."""
     # At least once. A batch changes many table keys; a crash between two of those changelog writes is made
     # harmless by Aggregator.load, which recomputes open cells from the (whole) order entries.
     app = faust_app(settings, app_id, store="rocksdb://")
     registry = default_registry()
     redacted = app.topic(*SOURCES.values(), key_serializer="raw", value_serializer="raw")
-    merged_name = f"{app_id}-input"
-    merged = app.topic(merged_name, partitions=1, internal=True, key_serializer="raw", value_serializer="raw")
-    app.extra_topics = (internal_topic(f"{app_id}-input", 1, "delete"),)
+    merged_name = f"{app_id}-shards"
+    merged = app.topic(merged_name, partitions=shards, internal=True, key_serializer="raw", value_serializer="raw")
+    app.extra_topics = (internal_topic(merged_name, shards, "delete"),)
     analytics = app.topic("analytics.aggregates", key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
-    state = app.Table("aggregates", schema=JSON, partitions=1)
-    loaded = []
+    state = app.tables.add(ShardTable(app, name="shard_state", schema=JSON, partitions=shards,
+                                      beacon=app.tables.beacon))
+    held: dict[int, Aggregator] = {}  # shard -> its aggregator, for the shards this worker holds
+
+    def shard_aggregator(shard: int) -> Aggregator:
+        """The shard's aggregator; on first use after an assignment, rebuilt from the recovered table."""
+        if shard not in held:
+            mine = dataclasses.replace(aggregator, owns=ShardOwnership(shard, shards) if shards > 1 else None)
+            entries = []
+            for key, value in state.items():
+                owner, name = split_state_key(key)
+                if owner == shard:
+                    entries.append((name, value))
+            held[shard] = mine.load(entries)
+        return held[shard]
 
     @app.agent(redacted, name="forward")
     async def forward(stream):
@@ -87,14 +119,31 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
             message = event.message
             metrics.consumed.labels(stage=STAGE, topic=message.topic).inc()
             try:
-                await merged.send(key=message.topic.encode(), value=message.value)
+                if message.key is None or message.value is None:
+                    raise DecodeError("missing_field", f"a record on {message.topic} has no key or no value")
+                name, record = registry.decode(message.value)
+                if SOURCES.get(name) != message.topic:
+                    raise DecodeError("schema_mismatch", f"a {name} record does not belong on {message.topic}")
+                copies = route(message.topic, record, shards)
+            except DecodeError as exc:
+                await dead_letter(message.key, message.value, message.topic, exc.reason, str(exc))
+                continue
+            except Exception as exc:  # a record without its group's fields; the type only (texts may quote values)
+                await dead_letter(message.key, message.value, message.topic, "wrong_type",
+                                  f"routing raised {type(exc).__name__}")
+                continue
+            try:
+                for copy in copies:
+                    key = message.topic + (LOOKUP_SUFFIX if copy.lookup else "")
+                    await merged.send(key=key.encode(), value=message.value, partition=copy.shard)
             except Exception as exc:  # refused by the producer (size): the record is kept, the agent goes on
                 await dead_letter(message.key, message.value, message.topic, "send_failed",
                                   f"forwarding to the aggregates' input failed: {type(exc).__name__}")
 
     @app.timer(tick_seconds)
     async def tick():
-        await merged.send(key=TICK, value=b"")
+        for shard in range(shards):
+            await merged.send(key=TICK, value=b"", partition=shard)
 
     async def dead_letter(key: bytes | None, value: bytes | None, source: str | None, reason: str, text: str) -> None:
         record = dead_letter_record(stage=STAGE, reason=reason, message=text, original_key=key, original_value=value,
@@ -104,54 +153,66 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
         await sent  # acknowledged before the record counts as dead-lettered
         metrics.dead.labels(stage=STAGE, reason=reason).inc()
 
-    def read(message, now: datetime) -> AddOutcome:
+    def read(agg: Aggregator, message, now: datetime) -> AddOutcome:
         """Decode and aggregate one input record; raises DecodeError or AggregationError."""
         if message.key is None or message.value is None:
             raise DecodeError("missing_field", "a record on the aggregates' input has no key or no value")
         name, record = registry.decode(message.value)
         topic = SOURCES.get(name)
-        if topic is None or topic != message.key.decode("utf-8", "replace"):
+        if topic is None or topic != message.key.decode("utf-8", "replace").removesuffix(LOOKUP_SUFFIX):
             raise DecodeError("schema_mismatch", f"a {name} record does not belong to the aggregates' input")
-        return aggregator.add(topic, record, now)
+        return agg.add(topic, record, now)
+
+    async def aggregate_one(agg: Aggregator, message) -> None:
+        if message.key == TICK:
+            await publish(agg, agg.pending(datetime.now(timezone.utc)))
+            return
+        started = time.perf_counter()
+        lookup = message.key in LOOKUP_KEYS  # the owner's copy reports this record's problems and outcome
+        source = message.key.decode("utf-8", "replace").removesuffix(LOOKUP_SUFFIX) \
+            if message.key in INPUT_KEYS or lookup else merged_name
+        try:
+            outcome = read(agg, message, datetime.now(timezone.utc))
+        except (DecodeError, ImplausibleTime) as exc:
+            if not lookup:
+                await dead_letter(message.key, message.value, source, exc.reason, str(exc))
+            return
+        except AggregationError as exc:  # messages name the rule broken, never values
+            if not lookup:
+                await dead_letter(message.key, message.value, source, "wrong_type", f"{type(exc).__name__}: {exc}")
+            return
+        except Exception as exc:  # a bug costs one record, not the worker; the type only (texts may quote values)
+            log.error("aggregating a record raised %s; dead-lettered", type(exc).__name__)
+            if not lookup:
+                await dead_letter(message.key, message.value, source, "wrong_type",
+                                  f"aggregating raised {type(exc).__name__}")
+            return
+        if lookup:
+            return
+        if outcome in FILTER_REASONS:
+            metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
+        metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
+        metrics.last_processed.labels(stage=STAGE).set(time.time())
 
     @app.agent(merged, name="aggregate")
     async def aggregate(stream):
         async for events in stream.take_events(500, within=1.0):
-            if not loaded:  # the table was recovered from its changelog before the agent started
-                aggregator.load((k, v) for k, v in state.items())
-                loaded.append(True)
-            for event in events:
-                message = event.message
-                if message.key == TICK:
-                    await publish(aggregator.pending(datetime.now(timezone.utc)))
-                    continue
-                started = time.perf_counter()
-                source = message.key.decode("utf-8", "replace") if message.key in INPUT_KEYS else merged_name
-                try:
-                    outcome = read(message, datetime.now(timezone.utc))
-                except (DecodeError, ImplausibleTime) as exc:
-                    await dead_letter(message.key, message.value, source, exc.reason, str(exc))
-                    continue
-                except AggregationError as exc:  # messages name the rule broken, never values
-                    await dead_letter(message.key, message.value, source, "wrong_type", f"{type(exc).__name__}: {exc}")
-                    continue
-                except Exception as exc:  # a bug costs one record, not the worker; the type only (texts may quote values)
-                    log.error("aggregating a record raised %s; dead-lettered", type(exc).__name__)
-                    await dead_letter(message.key, message.value, source, "wrong_type",
-                                      f"aggregating raised {type(exc).__name__}")
-                    continue
-                if outcome in FILTER_REASONS:
-                    metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
-                metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
-                metrics.last_processed.labels(stage=STAGE).set(time.time())
-            writes_follow(events[-1])  # the input's single partition
-            for key, value in aggregator.changes().items():
-                if value is None:
-                    state.pop(key, None)
-                else:
-                    state[key] = value
+            by_shard: dict[int, list] = {}
+            for event in events:  # per-shard order is kept; shards are independent
+                by_shard.setdefault(event.message.partition, []).append(event)
+            for shard, shard_events in by_shard.items():
+                writes_follow(shard_events[-1])  # reads and writes of this shard's table partition
+                agg = shard_aggregator(shard)
+                for event in shard_events:
+                    await aggregate_one(agg, event.message)
+                writes_follow(shard_events[-1])
+                for key, value in agg.changes().items():
+                    if value is None:
+                        state.pop(state_key(shard, key), None)
+                    else:
+                        state[state_key(shard, key)] = value
 
-    async def publish(pending: list[Pending]) -> None:
+    async def publish(agg: Aggregator, pending: list[Pending]) -> None:
         """Send the due cells; each is settled as sent only once the broker acknowledged it."""
         ready, unencodable = encode_each(pending, lambda record: registry.encode(AGGREGATE_SCHEMA, record))
         for p, why in unencodable:  # aggregates only (no identifier): kept as JSON for whoever looks into it
@@ -170,7 +231,7 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
                 sent.append(p)
                 metrics.published.labels(granularity=p.record["granularity"].lower()).inc()
                 metrics.produced.labels(stage=STAGE, topic="analytics.aggregates").inc()
-        aggregator.settle(sent=sent, failed=[p for p, _ in unencodable], retry=retry)
+        agg.settle(sent=sent, failed=[p for p, _ in unencodable], retry=retry)
         for reason, n in suppression_counts(p.record for p in sent).items():
             metrics.suppressed.labels(reason=reason).inc(n)
 
@@ -179,5 +240,11 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
     @app.on_partitions_assigned.connect
     async def on_assigned(sender, assigned, **kwargs):  # noqa: ARG001 (Faust's signal signature)
         app.ready = True
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender, revoked, **kwargs):  # noqa: ARG001
+        for tp in revoked:  # another worker holds the shard now; rebuilt from the table if it comes back
+            if tp.topic == merged_name:
+                held.pop(tp.partition, None)
 
     return app

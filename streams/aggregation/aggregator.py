@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .cells import Cell, CellKey, OrderContribution, contribution_of, order_key, product_facts
 from .disclosure import DisclosureRules
@@ -38,6 +38,7 @@ class AddOutcome(Enum):
     STALE = "stale"              # an older version of an order than the one already counted
     LATE = "late"                # every window it belongs to is closed
     IGNORED = "ignored"          # not a topic the aggregates read
+    LOOKUP = "lookup"            # a product copy on a shard that does not hold its cells: category lookup only
 
     def __bool__(self) -> bool:
         return self is AddOutcome.APPLIED
@@ -53,6 +54,9 @@ class Aggregator:
     windows: WindowPolicy = field(default_factory=WindowPolicy)
     noise: LaplaceNoise | None = None  # differential privacy is off unless a LaplaceNoise is given
     max_future: timedelta = MAX_FUTURE
+    # owns(marketplace, country): the groups this aggregator holds when it is one shard of several (shards.py);
+    # None holds every group
+    owns: Callable[[str, str], bool] | None = None
 
     def __post_init__(self):
         self.cells: dict[CellKey, Cell] = {}
@@ -131,6 +135,8 @@ class Aggregator:
             self.products[facts.key] = facts.category
             self._changed.add("p|" + facts.key)
             outcome = AddOutcome.APPLIED
+        if self.owns is not None and not self.owns(facts.marketplace, facts.country):
+            return AddOutcome.LOOKUP
         for granularity in self.windows.granularities:
             for key, kind in facts.cells(granularity):
                 if self.windows.is_closed(key.window, self.watermark_ms):

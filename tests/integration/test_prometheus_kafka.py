@@ -52,7 +52,7 @@ CONNECTORS, REDACTOR, AGGREGATOR = 9401, 9403, 9404      # the port plan of ops/
 RAW = ("raw.shops", "raw.products", "raw.orders")
 # The workers' consumer groups and every topic they read (the aggregator also reads its own internal topic).
 GROUPS = {"powersell-redactor": RAW,
-          "powersell-aggregator": ("redacted.orders", "redacted.products", "powersell-aggregator-input")}
+          "powersell-aggregator": ("redacted.orders", "redacted.products", "powersell-aggregator-shards")}
 # Seconds from Prometheus' start for every expression to return data. The slowest are the aggregates
 # (measured 145 s): they wait for the redactor to pass the full sync's orders on; then the
 # conservation alert's `offset 1m` signal (a minute of recorded history, ~70 s).
