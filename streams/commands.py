@@ -13,6 +13,9 @@ from pipeline_core.settings import Settings
 
 from .redact_lines import DEFAULT_MAX_LINE_BYTES
 
+# `worker NAME` -> what the worker is called in help and log lines (its app id stays streams.app.APP_ID)
+WORKER_NAMES = {"redaction": "privacy worker", "aggregation": "aggregation worker"}
+
 
 def build_redactor(settings: Settings):
     from .key_commands import keystore_dir
@@ -88,7 +91,7 @@ def cmd_worker(args, settings: Settings) -> int:
     server = serve_metrics(metrics, settings.metrics_port if args.metrics_port is None else args.metrics_port,
                            host=settings.bind_host, ready=lambda: app.ready)
     stop_lag = start_lag_monitor(settings, metrics, group=group, stage=component, topics=topics)
-    print(f"{args.name} worker: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
+    print(f"{WORKER_NAMES[args.name]}: metrics at http://127.0.0.1:{server.port}/metrics", file=sys.stderr, flush=True)
     try:
         JsonLogWorker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True,
                       json_level=settings.log_level).execute_from_commandline()
@@ -167,7 +170,7 @@ def _from_json(value, registry, full_name):
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("worker", help="run a stream worker (redaction or aggregation)",
+    p = sub.add_parser("worker", help="run a stream worker: redaction (the privacy worker) or aggregation",
                        description="Run a faust-streaming worker. `redaction` (the privacy worker) reads consent.events "
                                    "and raw.shops/products/orders, passes only events of shops whose connection consent "
                                    "held at the event's time, redacts personal data as the policy file says and writes "
@@ -175,7 +178,7 @@ def add_commands(sub) -> None:
                                    "`aggregation` turns redacted orders and products into anonymised statistics on "
                                    "analytics.aggregates (hourly and daily windows, small cells and dominated cells "
                                    "suppressed). Records that cannot be decoded go to ops.dead-letters with the reason.")
-    p.add_argument("name", choices=["redaction", "aggregation"], help="which worker")
+    p.add_argument("name", choices=list(WORKER_NAMES), help="which worker: redaction (the privacy worker) or aggregation")
     p.add_argument("--metrics-port", type=int, default=None, help="port for /metrics, /healthz, /readyz "
                                                                   "(default POWERSELL_METRICS_PORT)")
     g = p.add_argument_group("aggregation options")
