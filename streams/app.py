@@ -24,7 +24,7 @@ import logging
 from typing import Any
 
 import faust
-from faust.types import TP
+from faust.transport.drivers.aiokafka import Producer as AIOKafkaDriverProducer
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -40,6 +40,7 @@ from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
 from .delivery import fits, record_size
 from .redaction_stage import OUTPUTS, STAGE, DeadLettered, Filtered, Redacted, RedactionStage
+from . import outcome_log
 
 log = logging.getLogger(__name__)
 # The privacy worker (`worker redaction`) keeps its first app id: it is its consumer group and the prefix of its
@@ -68,13 +69,26 @@ class SubjectTable(faust.Table):
         return partition_for(consent, key)
 
 
+class IdempotentProducer(AIOKafkaDriverProducer):
+    """Every send with acks=all and idempotence, as every producer of the pipeline (Faust turns idempotence on only
+    inside transactions): a send retried after a leader change is not written twice."""
+
+    def _settings_extra(self):
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class PipelineApp(faust.App):
+    def _new_producer(self):
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+
 def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faust.App:
     """The Faust settings every worker of this project uses (and the benchmark's passthrough)."""
     datadir = settings.data_dir / "faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return PipelineApp(
         app_id,
-        broker=f"kafka://{settings.bootstrap_servers.split(',')[0]}",
+        broker=[f"kafka://{host.strip()}" for host in settings.bootstrap_servers.split(",")],  # any node may be down
         broker_credentials=faust_credentials(settings),  # who this worker is to Kafka (pipeline_core.security)
         broker_client_id=app_id,
         datadir=str(datadir),
@@ -126,33 +140,19 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
     out_names = set(OUTPUTS.values()) | {t.name for t in CATALOG if t.name.startswith(("partner.", "audience."))}
     outputs = {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in out_names}
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
+    outputs[outcome_log.TOPIC] = app.topic(outcome_log.TOPIC, key_serializer="raw", value_serializer="raw")
 
     # The consent book is rebuilt from consent.events itself (compacted: its own changelog) on assignment;
     # the sealed contacts live in a changelog-backed table: a restarted worker recovers them.
-    follower = ConsentFollower(stage.consent, KafkaConsentReader(settings), lambda k, v: read_consent(registry, k, v))
+    reader = KafkaConsentReader(settings)
+    follower = ConsentFollower(stage.consent, reader, lambda k, v: read_consent(registry, k, v))
     stage.count_produced = False  # counted below, once the broker acknowledged each output
     if stage.audiences is not None:
         stage.audiences.contacts = app.Table("shop_contacts", schema=JSON, partitions=DATA_PARTITIONS)
 
-    async def end_offsets(partitions: list[int]) -> dict[int, int]:
-        """The consent partitions' high watermarks from the consumer's last fetch (no round trip: the same fetch
-        that brought the data reported them); a broker query only when none is known yet."""
-        known, unknown = {}, []
-        for p in partitions:
-            try:
-                highwater = app.consumer.highwater(TP(CONSENT_TOPIC, p))
-            except Exception:  # not assigned here yet (mid-rebalance)
-                highwater = None
-            if highwater is None:
-                unknown.append(p)
-            else:
-                known[p] = highwater
-        if unknown:
-            ends = await app.consumer.highwaters(*[TP(CONSENT_TOPIC, p) for p in unknown])
-            known.update({tp.partition: offset for tp, offset in ends.items()})
-        return known
-
-    barrier = ConsentBarrier(end_offsets, follower)
+    # The consent partitions' ends as their leaders report them now (consent_barrier.py says why not the
+    # consumer's cached high watermarks).
+    barrier = ConsentBarrier(reader.end_offsets, follower)
 
     async def send(topic_name: str, key: bytes | None, value: bytes | None, headers=None) -> asyncio.Future:
         """The future of the broker's acknowledgement; a send the producer refuses at once is a failed future."""
@@ -246,6 +246,9 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
             value = registry.encode(DEAD_LETTER_NAME, outcome.record)
             return message, outcome, [(DEAD_LETTERS, await send(DEAD_LETTERS, outcome.record["original_key"], value,
                                                                 dead_headers(outcome.record)))]
+        if isinstance(outcome, Filtered):  # the ledger's record of the decision, acknowledged like any output
+            entry = outcome_log.filtered_entry(registry, STAGE, message, outcome.reason, outcome.event_id)
+            return message, outcome, [(outcome_log.TOPIC, await send(outcome_log.TOPIC, *entry))]
         return message, outcome, []
 
     async def settle(message, outcome, futures) -> None:
@@ -255,6 +258,10 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 await futures[0][1]
             except Exception:
                 await dead_letter_sent(outcome.record)  # retried, then raised: the batch is read again
+            return
+        if isinstance(outcome, Filtered):  # retried, then raised: the batch is read again
+            entry = outcome_log.filtered_entry(registry, STAGE, message, outcome.reason, outcome.event_id)
+            await outcome_log.acknowledged(futures[0][1], lambda: send(outcome_log.TOPIC, *entry))
             return
         if not isinstance(outcome, Redacted):
             return
