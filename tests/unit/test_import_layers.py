@@ -37,7 +37,6 @@ def test_no_import_cycles_typing_imports_included():
     assert import_cycles(graph) == set()
 
 
-
 def test_the_cycle_finder_finds_a_cycle():
     graph = grimp.ImportGraph()
     for name in ("pkg", "pkg.a", "pkg.b", "pkg.c"):
