@@ -142,21 +142,32 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Start the local Kafka broker, create the topics, start the Shopee, Lazada and "
                                    "TikTok Shop simulators, the connectors (every simulated shop authorises "
                                    "PowerSell first), the webhook receiver, the privacy worker and the aggregation "
-                                   "worker; run for --duration seconds with progress, then print events per topic, "
-                                   "filtered events and dead letters by reason, one raw order beside its redacted "
-                                   "form, the latest analytics cells, the metrics endpoints and a leak scan of every "
-                                   "downstream topic. Stops everything it started on exit or Ctrl-C.")
+                                   "worker, and run for --duration seconds. Meanwhile four shop owners act: one "
+                                   "withdraws its connection (and connects again), one opts in to marketing then "
+                                   "out, one asks for erasure, one authorises a partner. Then print each promise "
+                                   "with what happened and its proof, the published analytics cells with their "
+                                   "numbers and why the others were suppressed, events per topic, filtered events "
+                                   "and dead letters by reason, one raw order beside its redacted form, the metrics "
+                                   "endpoints and a leak scan of every downstream topic. Progress goes to stderr "
+                                   "(one updating line per phase on a terminal, plain lines otherwise), the summary "
+                                   "to stdout. Exit status 0 when every promise held and nothing leaked. Stops "
+                                   "everything it started on exit or Ctrl-C.")
     p.add_argument("--duration", type=float, default=60.0, help="seconds the connectors run (default 60)")
-    p.add_argument("--shops", type=int, default=3, help="simulated shops per marketplace (default 3)")
+    p.add_argument("--shops", type=int, default=24,
+                   help="simulated shops per marketplace, half in Vietnam, half in Thailand (default 24: analytics "
+                        "cells need 10 distinct shops; at least 2)")
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="also write the summary as one JSON document to PATH (without the raw order's personal "
+                        "data); '-' prints the JSON to stdout instead of the text")
     p.add_argument("--keep-kafka", action="store_true", help="leave the broker running at the end")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("kafka", help="start, stop or inspect the local Apache Kafka broker",
                        description="A single-node Apache Kafka 4.x broker (KRaft, broker and controller in one "
-                                   "process) on 127.0.0.1, its jars resolved from Maven Central with Maven on first "
-                                   "use. Needs Java 17+ (and Maven for the first run); `docker compose up kafka` is "
-                                   "the alternative.")
+                                   "process) on 127.0.0.1, or three such nodes with `up --nodes 3`, its jars resolved "
+                                   "from Maven Central with Maven on first use. Needs Java 17+ (and Maven for the first "
+                                   "run); `docker compose up kafka` is the alternative.")
     ksub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = ksub.add_parser("up", help="start the broker (idempotent) and print its bootstrap address",
                          description="Resolve the jars if needed, format KRaft storage once, start the broker and "

@@ -155,7 +155,9 @@ class KafkaConsentReader:
 
     def _end_offsets(self, partitions: list[int]) -> dict[int, int]:
         from kafka import TopicPartition
-        ends = self._ensure_consumer().end_offsets([TopicPartition(CONSENT_TOPIC, p) for p in partitions])
+        # bounded: while a leader is being elected the barrier holds the data and asks again
+        ends = self._ensure_consumer().end_offsets([TopicPartition(CONSENT_TOPIC, p) for p in partitions],
+                                                   timeout_ms=int(min(self.timeout, 15.0) * 1000))
         return {tp.partition: offset for tp, offset in ends.items()}
 
     def _ensure_consumer(self):
