@@ -1,22 +1,16 @@
 """Connectors: marketplace open APIs -> raw topics.
 
-One module per marketplace, registered here by name; everything else is shared
-(base, api_client, runner, checkpoints, consent_gate, webhook). The simulators in
-`simulators/` stand in for the marketplaces; no connector module imports them.
+One package per marketplace (shopee/, lazada/, tiktok_shop/), each with the same modules:
+signing, answers (errors as data), mapping (pure functions to raw events), push (webhook
+verification and parsing) and api (the MarketplaceApi subclass), and a `CONNECTOR` spec in its
+`__init__.py`. Everything else is shared (base, api_client, runner, checkpoints, consent_gate,
+webhook). A fourth marketplace is one such package plus one entry in pipeline_core/marketplaces.py;
+`registry.py` derives the rest. The simulators in `simulators/` stand in for the marketplaces; no
+connector module imports them.
 """
 
 from __future__ import annotations
 
-import importlib
+from .registry import MARKETPLACES, api_class
 
-# name -> "module:class". A fourth marketplace is one module and one line here.
-MARKETPLACES: dict[str, str] = {
-    "shopee": "connectors.shopee.api:ShopeeApi",
-    "lazada": "connectors.lazada.api:LazadaApi",
-    "tiktok_shop": "connectors.tiktok_shop.api:TikTokShopApi",
-}
-
-
-def api_class(name: str):
-    module, cls = MARKETPLACES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+__all__ = ["MARKETPLACES", "api_class"]

@@ -15,7 +15,7 @@ from pipeline_core.pseudonyms import pipeline_pseudonym_key
 from pipeline_core.sealing import RecordSealer
 from pipeline_core.settings import Settings
 
-from . import api_class
+from .registry import api_class
 from .api_client import ApiClient
 from .card_vault import CardVault
 from .checkpoints import CheckpointStore

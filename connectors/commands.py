@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -17,20 +16,16 @@ from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 from pipeline_core.metrics import serve_metrics
 from pipeline_core.settings import Settings
 
-from . import MARKETPLACES
+from pipeline_core.marketplaces import MARKETPLACES as ENTRIES
+
 from .assembly import build_connector
-from .config import (SIMULATOR_AUTH_PORTS, SIMULATOR_PORTS, app_credentials, default_auth_url, marketplace_config,
-                     sync_config)
+from .config import app_credentials, default_auth_url, marketplace_config, sync_config
 from .metrics import ConnectorMetrics
 from .onboarding import authorise
+from .registry import MARKETPLACES
 from .runner import ConnectorService, SyncReport
 from .webhook import WebhookReceiver
 
-SIMULATORS = {
-    "shopee": "connectors.simulators.shopee:ShopeeSimulator",
-    "lazada": "connectors.simulators.lazada:LazadaSimulator",
-    "tiktok_shop": "connectors.simulators.tiktok_shop:TikTokShopSimulator",
-}
 WEBHOOK_PORT = 8710
 
 
@@ -46,8 +41,7 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
                   webhook_url: str | None = None, **config):
     from .simulators.base import SimConfig
 
-    module, cls_name = SIMULATORS[name].split(":")
-    cls = getattr(importlib.import_module(module), cls_name)
+    cls = MARKETPLACES[name].simulator_class()
     app = app_credentials(name)   # the simulator's own side: no base URL to check
     settings = dict(seed=seed, shops=shops, tick_interval=tick_interval, webhook_url=webhook_url, **config)
     # a platform's own token lifetimes and limits, where its simulator declares them
@@ -58,33 +52,35 @@ def simulator_for(name: str, *, seed: int = 7, shops: int = 4, tick_interval: fl
 def serve_simulator(sim, host: str = "127.0.0.1", port: int = 0, fixed_ports: bool = False,
                     auth_port: int | None = None):
     """Serve a simulator and its other hosts (TikTok's authorisation host) from threads; the
-    authorisation host on auth_port, or with fixed_ports on SIMULATOR_AUTH_PORTS, else any free port."""
+    authorisation host on auth_port, or with fixed_ports on its spec's auth_simulator_port, else any free port."""
     from .simulators.base import start_in_thread
 
-    if auth_port is None and fixed_ports:
-        auth_port = SIMULATOR_AUTH_PORTS.get(sim.name)
-    ports = {"auth": auth_port} if auth_port is not None and sim.name in SIMULATOR_AUTH_PORTS else None
+    spec = MARKETPLACES.get(sim.name)
+    has_auth = spec is not None and spec.has_auth_host
+    if auth_port is None and fixed_ports and has_auth:
+        auth_port = spec.auth_simulator_port
+    ports = {"auth": auth_port} if auth_port is not None and has_auth else None
     return start_in_thread(sim, host=host, port=port, host_ports=ports)
 
 
 def simulator_ports(names, env: Mapping[str, str], port_base: int | None = None) -> dict[str, tuple[int, int | None]]:
     """(API port, authorisation-host port or None) per simulator. With port_base: consecutive
-    ports from it in MARKETPLACES order, TikTok's auth host right after its API (API + 1, where
-    connectors look for it). Else the port of each connector's own setting
-    (POWERSELL_<NAME>_BASE_URL / _AUTH_URL), so `simulate` and `connect` agree; else 8701-8704."""
+    ports from it in MARKETPLACES order, an authorisation host (TikTok's) right after its API (API + 1,
+    where connectors look for it). Else the port of each connector's own setting
+    (POWERSELL_<NAME>_BASE_URL / _AUTH_URL), so `simulate` and `connect` agree; else each spec's
+    well-known ports (8701-8704)."""
     ports: dict[str, tuple[int, int | None]] = {}
     next_port = port_base
-    for name in MARKETPLACES:
-        has_auth = name in SIMULATOR_AUTH_PORTS
+    for name, spec in MARKETPLACES.items():
+        has_auth = spec.has_auth_host
         if next_port is not None:
             api, auth = next_port, (next_port + 1 if has_auth else None)
             next_port += 2 if has_auth else 1
         else:
-            prefix = f"POWERSELL_{name.upper()}_"
-            base_url = env.get(prefix + "BASE_URL") or f"http://127.0.0.1:{SIMULATOR_PORTS[name]}"
-            api = urlsplit(base_url).port or SIMULATOR_PORTS[name]
-            auth_url = env.get(prefix + "AUTH_URL") or (
-                default_auth_url(name, base_url, prefix + "BASE_URL" in env) if has_auth else None)
+            base_url = env.get(spec.base_url_env) or f"http://127.0.0.1:{spec.simulator_port}"
+            api = urlsplit(base_url).port or spec.simulator_port
+            auth_url = env.get(spec.auth_url_env) or (
+                default_auth_url(name, base_url, spec.base_url_env in env) if has_auth else None)
             auth = (urlsplit(auth_url).port if auth_url else None) if has_auth else None
         if name in names:
             ports[name] = (api, auth)
@@ -93,9 +89,10 @@ def simulator_ports(names, env: Mapping[str, str], port_base: int | None = None)
 
 def simulator_env(name: str, running) -> dict[str, str]:
     """The connector settings that point one marketplace at a running simulator."""
-    env = {f"POWERSELL_{name.upper()}_BASE_URL": running.url}
+    spec = MARKETPLACES[name]
+    env = {spec.base_url_env: running.url}
     if "auth" in running.hosts:
-        env[f"POWERSELL_{name.upper()}_AUTH_URL"] = running.host_url("auth")
+        env[spec.auth_url_env] = running.host_url("auth")
     return env
 
 
@@ -211,18 +208,20 @@ def cmd_connect(args, settings: Settings) -> int:
 
 def add_commands(sub) -> None:
     choices = [*MARKETPLACES, "all"]
-    p = sub.add_parser("simulate", help="run local marketplace simulators (Shopee, Lazada, TikTok Shop)",
+    titles = ", ".join(ENTRIES[name].title for name in MARKETPLACES)
+    default_ports = ", ".join(f"{n} {s.simulator_port}" for n, s in MARKETPLACES.items())
+    p = sub.add_parser("simulate", help=f"run local marketplace simulators ({titles})",
                        description="Serve strict local simulators of the marketplaces' open APIs on 127.0.0.1 "
-                                   f"(default ports {', '.join(f'{n} {p}' for n, p in SIMULATOR_PORTS.items())}; "
+                                   f"(default ports {default_ports}; "
                                    "see --port-base): signed "
                                    "requests, token lifecycle, rate limits, pagination caps, seeded Vietnamese and "
                                    "Thai data that keeps changing, push notifications and injectable faults.")
     p.add_argument("marketplace", nargs="?", default="all", choices=choices, help="which simulator (default all)")
     p.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default 7)")
     p.add_argument("--port-base", type=int, default=None,
-                   help="serve on consecutive ports from this one (Shopee, Lazada, TikTok Shop, its auth host) "
-                        "and print the settings `connect` needs; default: the ports of POWERSELL_<NAME>_BASE_URL "
-                        "and _AUTH_URL, else 8701-8704")
+                   help=f"serve on consecutive ports from this one ({titles}; an authorisation host right after "
+                        "its API) and print the settings `connect` needs; default: the ports of "
+                        "POWERSELL_<NAME>_BASE_URL and _AUTH_URL, else the well-known ones above")
     p.add_argument("--shops", type=int, default=4, help="shops per marketplace (default 4)")
     p.add_argument("--tick-interval", type=float, default=5.0,
                    help="seconds between data changes (new orders, status and price updates; default 5)")

@@ -1,10 +1,11 @@
 """Per-marketplace connector settings from the environment.
 
-POWERSELL_<MARKETPLACE>_APP_KEY / _APP_SECRET / _BASE_URL (MARKETPLACE = SHOPEE, LAZADA,
-TIKTOK_SHOP), and for TikTok Shop POWERSELL_TIKTOK_SHOP_AUTH_URL: the authorisation host
-that serves /api/v2/token/get and /api/v2/token/refresh (production: https://auth.tiktok-shops.com,
-not the open-API host). The defaults point at the local simulators with their well-known test
-credentials; a real deployment sets all of them from its secret store.
+POWERSELL_<MARKETPLACE>_APP_KEY / _APP_SECRET / _BASE_URL (MARKETPLACE = the marketplace's name in
+upper case: SHOPEE, LAZADA, TIKTOK_SHOP), and for a marketplace with a separate authorisation host
+POWERSELL_<MARKETPLACE>_AUTH_URL (TikTok Shop: POWERSELL_TIKTOK_SHOP_AUTH_URL, the host that serves
+/api/v2/token/get and /api/v2/token/refresh; production: https://auth.tiktok-shops.com, not the
+open-API host). The defaults point at the local simulators with their well-known test credentials
+(each package's `CONNECTOR` spec); a real deployment sets all of them from its secret store.
 
 The simulators' test credentials are in this repository, so they are only ever used against a
 simulator: a base (or auth) URL whose host is a loopback address, `localhost`, or a single-label
@@ -24,17 +25,8 @@ from urllib.parse import urlsplit
 
 from pipeline_core.errors import ConfigError
 
-from . import MARKETPLACES
 from .base import AppCredentials
-
-SIMULATOR_PORTS = {"shopee": 8701, "lazada": 8702, "tiktok_shop": 8703}
-SIMULATOR_AUTH_PORTS = {"tiktok_shop": 8704}   # TikTok's authorisation host, simulated on its own port
-PRODUCTION_AUTH_URLS = {"tiktok_shop": "https://auth.tiktok-shops.com"}
-SIMULATOR_CREDENTIALS = {  # test credentials of the local simulators only
-    "shopee": ("2001887", "sim-shopee-partner-key-0001"),
-    "lazada": ("120831", "sim-lazada-app-secret-0001"),
-    "tiktok_shop": ("6abc1def2ghi3", "sim-tiktok-app-secret-0001"),
-}
+from .registry import MARKETPLACES
 
 
 @dataclass(frozen=True)
@@ -79,12 +71,12 @@ def check_credentials(name: str, urls: Iterable[str], app: AppCredentials, *, ex
     real = [u for u in urls if u and not is_simulator_url(u)]
     if not real:
         return
-    prefix = f"POWERSELL_{name.upper()}_"
+    spec = MARKETPLACES[name]
     if not explicit:
-        raise ConfigError(f"{prefix}APP_KEY and {prefix}APP_SECRET must be set: {real[0]} is not a local simulator "
-                          "and the simulators' test credentials are public")
-    if app.app_secret == SIMULATOR_CREDENTIALS[name][1]:
-        raise ConfigError(f"{prefix}APP_SECRET is the simulators' public test secret; {real[0]} is not a local "
+        raise ConfigError(f"{spec.app_key_env} and {spec.app_secret_env} must be set: {real[0]} is not a local "
+                          "simulator and the simulators' test credentials are public")
+    if app.app_secret == spec.simulator_credentials[1]:
+        raise ConfigError(f"{spec.app_secret_env} is the simulators' public test secret; {real[0]} is not a local "
                           "simulator: set the marketplace's own secret")
 
 
@@ -98,36 +90,37 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
 def default_auth_url(name: str, base_url: str, base_set: bool) -> str | None:
     """Production: the platform's authorisation host. A simulator: the simulator's auth port
     (its API port + 1, as `simulate` serves it)."""
-    if name not in PRODUCTION_AUTH_URLS:
+    spec = MARKETPLACES[name]
+    if not spec.has_auth_host:
         return None
     if not base_set:
-        return f"http://127.0.0.1:{SIMULATOR_AUTH_PORTS[name]}"
+        return f"http://127.0.0.1:{spec.auth_simulator_port}"
     if is_simulator_url(base_url):
         parts = urlsplit(base_url)
-        port = parts.port or SIMULATOR_PORTS[name]
+        port = parts.port or spec.simulator_port
         return f"{parts.scheme}://{parts.hostname}:{port + 1}"
-    return PRODUCTION_AUTH_URLS[name]
+    return spec.production_auth_url
 
 
 def app_credentials(name: str, env: Mapping[str, str] | None = None) -> AppCredentials:
     """The app's key and secret from the environment, else the simulators' (a simulator itself uses
     these; a connector gets them through marketplace_config, which checks them against its hosts)."""
     env = os.environ if env is None else env
-    prefix = f"POWERSELL_{name.upper()}_"
-    key, secret = SIMULATOR_CREDENTIALS[name]
-    return AppCredentials(env.get(prefix + "APP_KEY") or key, env.get(prefix + "APP_SECRET") or secret)
+    spec = MARKETPLACES[name]
+    key, secret = spec.simulator_credentials
+    return AppCredentials(env.get(spec.app_key_env) or key, env.get(spec.app_secret_env) or secret)
 
 
 def marketplace_config(name: str, env: Mapping[str, str] | None = None) -> MarketplaceConfig:
     if name not in MARKETPLACES:
         raise ConfigError(f"unknown marketplace {name!r}; known: {', '.join(MARKETPLACES)}")
     env = os.environ if env is None else env
-    prefix = f"POWERSELL_{name.upper()}_"
-    base_url = _url(env, prefix + "BASE_URL", f"http://127.0.0.1:{SIMULATOR_PORTS[name]}")
-    auth_url = default_auth_url(name, base_url, prefix + "BASE_URL" in env)
+    spec = MARKETPLACES[name]
+    base_url = _url(env, spec.base_url_env, f"http://127.0.0.1:{spec.simulator_port}")
+    auth_url = default_auth_url(name, base_url, spec.base_url_env in env)
     if auth_url is not None:
-        auth_url = _url(env, prefix + "AUTH_URL", auth_url)
-    explicit = bool(env.get(prefix + "APP_KEY")) and bool(env.get(prefix + "APP_SECRET"))
+        auth_url = _url(env, spec.auth_url_env, auth_url)
+    explicit = bool(env.get(spec.app_key_env)) and bool(env.get(spec.app_secret_env))
     app = app_credentials(name, env)
     check_credentials(name, [base_url, auth_url or ""], app, explicit=explicit)
     return MarketplaceConfig(name, app.app_key, app.app_secret, base_url, auth_url)

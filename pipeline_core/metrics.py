@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from schemas import FREE_TEXT_KINDS, PII_KINDS
 
+from .marketplaces import MARKETPLACES
 from .topics import CATALOG
 
 PREFIX = "powersell_"
@@ -28,7 +29,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
     "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli", "passthrough",
                         "sharing", "audience", "erasure", "access"}),
     "topic": frozenset(t.name for t in CATALOG),
-    "marketplace": frozenset({"shopee", "lazada", "tiktok_shop"}),
+    "marketplace": frozenset(MARKETPLACES),
     "reason": frozenset({
         "not_single_object", "unknown_fingerprint", "corrupt_body", "schema_mismatch",
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",

@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 
 from pipeline_core.consent_records import consent_record
 from pipeline_core.errors import ConfigError
+from pipeline_core.marketplaces import MARKETPLACES
 from pipeline_core.settings import Settings
 
 PURPOSES = {  # command-line name -> (ConsentEvent purpose, what its scope names, allowed scopes or None for any)
-    "connection": ("SHOP_DATA_CONNECTION", "marketplace", {"shopee", "lazada", "tiktok_shop"}),
+    "connection": ("SHOP_DATA_CONNECTION", "marketplace", set(MARKETPLACES)),
     "marketing": ("MARKETING_CONTACT", None, None),
     "service": ("SERVICE_ANNOUNCEMENTS", None, None),
     "analytics": ("ANALYTICS", None, None),

@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Any, MutableMapping
 
 from pipeline_core.consent_records import CONNECTION
+from pipeline_core.marketplaces import MARKETPLACES  # a shop's connection scope is its marketplace
 from pipeline_core.topics import consent_key
 
-MARKETPLACES = ("shopee", "lazada", "tiktok_shop")
 MARKETING = "MARKETING_CONTACT"
 SERVICE = "SERVICE_ANNOUNCEMENTS"
 SHARING = "THIRD_PARTY_SHARING"

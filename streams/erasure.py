@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 from pipeline_core.errors import PipelineError
+from pipeline_core.marketplaces import MARKETPLACES
 from pipeline_core.settings import Settings
 from pipeline_core.topics import topic
 
@@ -66,8 +67,8 @@ REMAINING = (
 # Ids never hold the separators of the compacted keys ("|", ":" after the shop id), so that
 # matching a key is exact: "shopee:12" never matches the keys of "shopee:123".
 SUBJECT_FORMS = {
-    "SHOP": (re.compile(r"(?:shopee|lazada|tiktok_shop):[A-Za-z0-9_.\-]{1,64}"),
-             "marketplace:shop_id with marketplace shopee, lazada or tiktok_shop"),
+    "SHOP": (re.compile(rf"(?:{'|'.join(map(re.escape, MARKETPLACES))}):[A-Za-z0-9_.\-]{{1,64}}"),
+             f"marketplace:shop_id with marketplace {', '.join(MARKETPLACES)}"),
     "SELLER_ACCOUNT": (re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}"),
                        "a PowerSell account id (letters, digits, _ . -)"),
     "BUYER": (re.compile(r"ps_[0-9a-f]{32,64}"), "a buyer's keyed pseudonym ps_<32-64 hex digits>"),

@@ -1,5 +1,6 @@
-"""Lazada Open Platform: signer, LazadaApi (token exchange, paging, gateways), pure mappings
-from Lazada's payloads to our raw events, and push verification/parsing.
+"""Lazada Open Platform: signing.py, answers.py, mapping.py (pure mappings from Lazada's payloads
+to our raw events), push.py (verification and parsing) and api.py (LazadaApi: token exchange,
+paging, gateways).
 
 Signing (docs "Signature algorithm", docId 108068, and "HTTP request sample", docId 108069):
 every parameter except `sign` (query and form alike), sorted by name in ASCII order, written
@@ -47,3 +48,10 @@ Cards (R10): Lazada does not publish card numbers; the simulator carries one for
 in `payment_details.card_number` (with `card_brand`), so the mapping seals it with seal_card:
 the raw event holds ciphertext, brand and last four, never the number.
 """
+
+from __future__ import annotations
+
+from ..spec import ConnectorSpec
+
+CONNECTOR = ConnectorSpec(api="api:LazadaApi", simulator="connectors.simulators.lazada:LazadaSimulator",
+                          simulator_port=8702, simulator_credentials=("120831", "sim-lazada-app-secret-0001"))

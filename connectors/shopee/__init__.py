@@ -1,5 +1,5 @@
-"""Shopee Open Platform v2: signing, the shop/product/order/push endpoints, and pure
-mappings from Shopee's payloads to our raw events.
+"""Shopee Open Platform v2: signing.py, answers.py, mapping.py (pure mappings from Shopee's
+payloads to our raw events), push.py and api.py (the shop/product/order/push endpoints).
 
 Signing (developer guide "API calls"): lowercase hex HMAC-SHA256 keyed with the partner
 key over a plain concatenation, host and body not signed:
@@ -33,3 +33,10 @@ Choices where Shopee's documentation is silent (the stricter reading, see the re
   model_id 0 likewise, so products and order lines join.
 - get_order_detail returns no tracking number, buyer e-mail or IP: those stay None.
 """
+
+from __future__ import annotations
+
+from ..spec import ConnectorSpec
+
+CONNECTOR = ConnectorSpec(api="api:ShopeeApi", simulator="connectors.simulators.shopee:ShopeeSimulator",
+                          simulator_port=8701, simulator_credentials=("2001887", "sim-shopee-partner-key-0001"))

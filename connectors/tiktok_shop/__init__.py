@@ -1,4 +1,5 @@
-"""TikTok Shop Partner API, version 202309: signer, requests, pure mappings, pushes.
+"""TikTok Shop Partner API, version 202309: signing.py, answers.py, mapping.py (pure mappings),
+push.py and api.py (requests).
 
 Signing (partner.tiktokshop.com, "Sign your API request"): the query parameters except
 `sign` and `access_token`, sorted by key, concatenated as key+value after the request
@@ -27,3 +28,12 @@ Our assumptions where the documentation is silent (the stricter reading, see the
 - Push types: 1 order status change (documented); 6 authorisation cancelled and 7
   authorisation expiring (public SDKs); 10001 shop authorised (ours: TikTok has no such push).
 """
+
+from __future__ import annotations
+
+from ..spec import ConnectorSpec
+
+CONNECTOR = ConnectorSpec(api="api:TikTokShopApi", simulator="connectors.simulators.tiktok_shop:TikTokShopSimulator",
+                          simulator_port=8703, simulator_credentials=("6abc1def2ghi3", "sim-tiktok-app-secret-0001"),
+                          auth_simulator_port=8704,   # its authorisation host, simulated on its own port
+                          production_auth_url="https://auth.tiktok-shops.com")

@@ -13,6 +13,7 @@ import httpx
 from ..base import (ApiFailed, AppCredentials, BadPayload, DeadPayload, Item, MappingError, MarketplaceApi, PushNotice,
                     RefreshRefused, ShopAuth, ShopSession, Stream, TimeWindow)
 from ..normalise import get, raw_event, utc
+from . import CONNECTOR
 from .answers import ERR_PRODUCT_NOT_FOUND, ERR_PRODUCT_RESULT_CAP, REFRESH_REFUSED_CODES, classify, classify_token
 from .mapping import NAME, SYMBOL, dead_payload, map_order, map_product, map_shop, scrub_body, scrub_card
 from .push import parse_push, verify_push
@@ -28,7 +29,7 @@ PATH_ORDER_DETAIL = f"/order/{API_VERSION}/orders"
 PATH_PRODUCT_SEARCH = f"/product/{API_VERSION}/products/search"
 PATH_PRODUCT_DETAIL = f"/product/{API_VERSION}/products/{{product_id}}"
 
-AUTH_HOST = "https://auth.tiktok-shops.com"   # serves PATH_TOKEN_GET and PATH_TOKEN_REFRESH
+AUTH_HOST = CONNECTOR.production_auth_url   # serves PATH_TOKEN_GET and PATH_TOKEN_REFRESH
 ACCESS_TOKEN_HEADER = "x-tts-access-token"
 
 

@@ -69,7 +69,8 @@ def test_when_a_body_is_dead_lettered_then_card_numbers_are_scrubbed(body, expec
 
 
 # ---------------------------------------------------------------- the simulators' secret never meets a real host
-from connectors.config import SIMULATOR_CREDENTIALS, is_simulator_url, marketplace_config  # noqa: E402
+from connectors import MARKETPLACES  # noqa: E402
+from connectors.config import is_simulator_url, marketplace_config  # noqa: E402
 from pipeline_core.errors import ConfigError  # noqa: E402
 
 REAL_HOSTS = {"shopee": "https://partner.shopeemobile.com", "lazada": "https://api.lazada.vn/rest",
@@ -94,12 +95,12 @@ def test_when_a_real_base_url_has_no_credentials_of_its_own_then_the_connector_r
             marketplace_config(name, env)
         message = str(err.value)
         assert "\n" not in message and prefix + "APP_SECRET" in message
-        assert SIMULATOR_CREDENTIALS[name][1] not in message and "my-secret-XYZ" not in message
+        assert MARKETPLACES[name].simulator_credentials[1] not in message and "my-secret-XYZ" not in message
     explicit = {prefix + "BASE_URL": REAL_HOSTS[name], prefix + "APP_KEY": "k",
-                prefix + "APP_SECRET": SIMULATOR_CREDENTIALS[name][1]}
+                prefix + "APP_SECRET": MARKETPLACES[name].simulator_credentials[1]}
     with pytest.raises(ConfigError) as err:                          # the public test secret, set by hand
         marketplace_config(name, explicit)
-    assert SIMULATOR_CREDENTIALS[name][1] not in str(err.value)
+    assert MARKETPLACES[name].simulator_credentials[1] not in str(err.value)
     own = marketplace_config(name, {**explicit, prefix + "APP_SECRET": "own-secret"})
     assert (own.app_key, own.app_secret, own.base_url) == ("k", "own-secret", REAL_HOSTS[name])
 
@@ -114,7 +115,7 @@ def test_a_real_tiktok_auth_host_needs_credentials_even_with_a_simulated_api_hos
 def test_simulator_urls_keep_the_simulators_test_credentials():
     for name in REAL_HOSTS:
         market = marketplace_config(name, {})
-        assert (market.app_key, market.app_secret) == SIMULATOR_CREDENTIALS[name]
+        assert (market.app_key, market.app_secret) == MARKETPLACES[name].simulator_credentials
     compose = marketplace_config("tiktok_shop", {"POWERSELL_TIKTOK_SHOP_BASE_URL": "http://simulator-tiktok-shop:8703"})
     assert compose.auth_url == "http://simulator-tiktok-shop:8704"     # the simulator's auth host: API port + 1
     assert marketplace_config("tiktok_shop", {}).auth_url == "http://127.0.0.1:8704"
@@ -127,7 +128,7 @@ def test_when_a_receiver_would_verify_a_real_marketplaces_pushes_with_the_simula
     from connectors.webhook import WebhookReceiver
 
     def syncer(base_url):
-        api = SimpleNamespace(name="shopee", base_url=base_url, app=AppCredentials(*SIMULATOR_CREDENTIALS["shopee"]))
+        api = SimpleNamespace(name="shopee", base_url=base_url, app=AppCredentials(*MARKETPLACES["shopee"].simulator_credentials))
         return SimpleNamespace(api=api)
     with pytest.raises(ConfigError):
         WebhookReceiver({"shopee": syncer(REAL_HOSTS["shopee"])}, "https://hooks.example")
