@@ -8,6 +8,8 @@
  d. one and two privacy workers in one group on the same backlog (bench_pipeline);
  e. the cost of TLS + SCRAM: the baselines and the redaction worker on the secured scratch broker
     and on an open one (`kafka up --insecure`), the same events on both.
+ f. the key store's cost (issue 19): connectors' full syncs with sealing on and off, the privacy
+    worker's stage on sealed and clear records, seal/open per record (powersell.benchmarks.connector_sync).
 
 Why a scratch broker: the workers use the catalog's real topic names, so on the everyday broker
 the bench's events would mix with real pipeline data. The run starts its own broker (same Kafka
@@ -31,7 +33,7 @@ from powersell.benchmarks.figures import limit_verdict, share_verdict
 from powersell.benchmarks.report import machine, table, write_section
 from pipeline_core.settings import Settings, free_ports
 
-PARTS = ("broker", "baselines", "pipeline", "security")
+PARTS = ("broker", "baselines", "pipeline", "security", "sealing")
 PIPELINE_SHARE = 0.60      # of the faust passthrough's events/s
 P99_LIMIT_MS = 250.0       # to the redacted topics at the fixed rate
 RSS_LIMIT_MIB = 300.0      # per worker
@@ -291,6 +293,12 @@ def cmd_bench_all(args, settings: Settings) -> int:
             verdicts = [line for line in pipeline_targets(figures, passthrough_rate, cores) if line.startswith("- ")]
         if "security" in args.parts:
             print(write_section("Security cost", command, run_security_cost(settings, bench_settings, workdir, args)))
+        if "sealing" in args.parts:  # (f) the key store's cost at the connector and in the worker (issue 19)
+            from powersell.benchmarks.connector_sync import connectors_body
+
+            _say("[f: sealing] full syncs with sealing on/off, the worker's decryption, seal/open per record")
+            print(write_section("Connectors", command, connectors_body(bench_settings, 2, 100, 200,
+                                                                       max(3, getattr(args, "rounds", 3)), 1000)))
     finally:
         broker.down()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -301,7 +309,8 @@ def cmd_bench_all(args, settings: Settings) -> int:
                                 f"(the machine is shared with other work). {minutes:.1f} minutes. Sections written by "
                                 "this run: " + ", ".join({"broker": "Broker", "baselines": "Stream baselines",
                                                           "pipeline": "Full pipeline, Scaling",
-                                                          "security": "Security cost"}[p] for p in args.parts)
+                                                          "security": "Security cost",
+                                                          "sealing": "Connectors"}[p] for p in args.parts)
                                 + "." + ("\n\nTargets (details in Full pipeline):\n\n" + "\n".join(verdicts)
                                          if verdicts else "")))
     _say(f"bench all took {minutes:.1f} minutes on {machine()}")
@@ -392,8 +401,9 @@ def add_bench_commands(bench_sub) -> None:
                     "a fixed rate: events/s per stage, p50/p99 latency to redacted.orders and to "
                     "analytics.aggregates, peak RSS; (d) one and two privacy workers. Prints each table and writes "
                     "BENCHMARKS.md; (e) the baselines and the redaction worker on the secured broker and on an open "
-                    "one (the cost of TLS + SCRAM). About 15 minutes on 2 cores with the defaults. Needs Java (and "
-                    "Maven once).")
+                    "one (the cost of TLS + SCRAM); (f) full syncs with sealing on and off, the worker's decryption "
+                    "and seal/open per record (the key store's cost). About 15 minutes on 2 cores with the defaults. "
+                    "Needs Java (and Maven once).")
     p.add_argument("--events", type=int, default=20_000, help="backlog events per backlog phase (default 20000)")
     p.add_argument("--rate", type=float, default=1_000.0, help="the fixed rate, events/s (default 1000)")
     p.add_argument("--paced-seconds", type=float, default=20.0, help="length of each fixed-rate phase (default 20)")
@@ -402,5 +412,5 @@ def add_bench_commands(bench_sub) -> None:
     p.add_argument("--broker-records", type=int, default=200_000,
                    help="records for Kafka's perf tools (default 200000)")
     p.add_argument("--parts", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=list(PARTS),
-                   help="comma-separated subset of broker,baselines,pipeline,security (default all)")
+                   help="comma-separated subset of broker,baselines,pipeline,security,sealing (default all)")
     p.set_defaults(func=cmd_bench_all)
