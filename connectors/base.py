@@ -46,7 +46,7 @@ class AppCredentials:
 @dataclass(frozen=True)
 class ShopAuth:
     """One shop's authorisation: tokens plus what the platform needs to address the shop."""
-    marketplace: str                   # "shopee" | "lazada" | "tiktok_shop"
+    marketplace: str                   # a name of pipeline_core/marketplaces.py: "shopee", "lazada", ...
     shop_id: str
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
