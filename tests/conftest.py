@@ -14,6 +14,7 @@ from pipeline_core.settings import Settings
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "prometheus: needs Debian's promtool/prometheus "
                                        "(installed by the test session if absent, when root with apt-get)")
+    config.addinivalue_line("markers", "slow: minutes-long fault tests (chaos); deselect with -m 'not slow'")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
