@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import time
 import urllib.request
 from datetime import timedelta
 
@@ -27,6 +26,7 @@ from pipeline_core.kafka_io import AvroPublisher
 from pipeline_core.security import principal_env
 from pipeline_core.settings import Settings
 from pipeline_core.topics import shop_key
+from tests.support.waiting import wait_for  # noqa: F401 (still imported from here by some tests)
 
 RAW = ("raw.shops", "raw.products", "raw.orders")
 
@@ -139,11 +139,3 @@ class Rig:
 def syncer_now():
     from datetime import datetime, timezone
     return datetime.now(timezone.utc)
-
-
-def wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)

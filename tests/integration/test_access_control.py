@@ -22,6 +22,7 @@ from kafka.errors import GroupAuthorizationFailedError, KafkaError
 from pipeline_core.acl import MATRIX_OPERATIONS, builtin_principals, matrix
 from pipeline_core.security import LocalCredentials, Secret, as_principal, kafka_client_config, principal_env
 from pipeline_core.topics import CATALOG, AccessClass
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 
@@ -168,8 +169,7 @@ def test_no_secret_in_logs_command_lines_metrics_or_the_repository(kafka, local,
            "POWERSELL_LOG_LEVEL": "DEBUG", **principal_env(kafka, "aggregation-worker")}
     assert "POWERSELL_KAFKA_PASSWORD" not in env and env["POWERSELL_KAFKA_USERNAME"] == "aggregation-worker"
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "aggregation", "--metrics-port", "0"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"), cwd=REPO)
+    worker = start_worker(env, "worker", "aggregation", "--metrics-port", "0", log_path=log)
     try:
         deadline, port = time.monotonic() + 120, None
         while port is None and time.monotonic() < deadline and worker.poll() is None:
@@ -184,8 +184,7 @@ def test_no_secret_in_logs_command_lines_metrics_or_the_repository(kafka, local,
         cmdlines = b"\n".join(_read(p / "cmdline") for p in Path("/proc").iterdir() if p.name.isdigit())
         environ = _read(Path(f"/proc/{worker.pid}/environ"))
     finally:
-        worker.terminate()
-        worker.wait(60)
+        stop_worker(worker)
     logs = log.read_bytes() + (kafka.data_dir / "kafka" / "kafka.log").read_bytes()
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True).stdout.split(b"\0")
     repository = b"".join(_read(REPO / name.decode()) for name in tracked if name)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -24,7 +22,9 @@ from pipeline_core.kafka_io import end_offsets, ensure_topics, read_since
 from pipeline_core.security import principal_env, without_security_env
 from pipeline_core.settings import Settings
 from streams.aggregation.cells import CANCELLED_STATUSES
-from tests.integration.connector_rig import Rig, wait_for
+from tests.integration.connector_rig import Rig
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000
@@ -53,18 +53,8 @@ def own_broker(tmp_path_factory):
 
 
 def start(env, *args, log_name):
-    log = open(os.path.join(env["POWERSELL_DATA_DIR"], log_name), "ab")
-    return subprocess.Popen([sys.executable, "-m", "powersell.cli", *args], env={**env, "POWERSELL_METRICS_PORT": "0",
-                            "POWERSELL_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return start_worker({**env, "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING"}, *args,
+                        log_path=os.path.join(env["POWERSELL_DATA_DIR"], log_name))
 
 
 def expected_cells(world, now_ms):
@@ -140,7 +130,7 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
         except AssertionError:
             raise AssertionError(f"only {len(published.latest)} aggregate records, {len(published.country_cells(now_ms()))} "
                                  f"country cells") from None
-        stop(aggregator, signal.SIGKILL)                         # killed mid-stream: state only in its changelog
+        stop_worker(aggregator, signal.SIGKILL)                  # killed mid-stream: state only in its changelog
         rig.sim.world.tick(20)                                   # the world moves on while it is down
         rig.service.run_once()
         aggregator = start({**env, **principal_env(settings, "aggregation-worker")}, *aggregation_args,
@@ -173,5 +163,5 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
         assert all(r["published_time"] <= datetime.now(timezone.utc) for r in published.latest.values())
     finally:
         for proc in processes:
-            stop(proc)
+            stop_worker(proc)
         rig.close()

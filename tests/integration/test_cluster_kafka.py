@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -30,8 +27,10 @@ from pipeline_core.security import kafka_client_config, principal_env
 from pipeline_core.topics import CATALOG, DATA_PARTITIONS, consent_key, shop_key, topic
 from schemas import event_id
 from tests.consent_helpers import LONG_AGO, change
-from tests.integration.connector_rig import end_offsets, wait_for
+from tests.integration.connector_rig import end_offsets
 from tests.support.cluster import leaders, local_cluster, move_leaders
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 RAW = ("raw.shops", "raw.products", "raw.orders")
@@ -62,9 +61,7 @@ def worker(leaders_apart, tmp_path_factory):
     data = tmp_path_factory.mktemp("cluster-privacy-worker")
     env = {**os.environ, "POWERSELL_DATA_DIR": str(data), "POWERSELL_BOOTSTRAP_SERVERS": cluster.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(cluster, "privacy-worker")}
-    with open(data / "worker.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=log)
+    proc = start_worker(env, "worker", "redaction", log_path=data / "worker.log")
     try:
         shop = new_shop()  # warm-up: wait until the worker decided a record instead of racing its start
         since = end_offsets(cluster, ("redacted.orders",))
@@ -72,11 +69,7 @@ def worker(leaders_apart, tmp_path_factory):
         redacted_after(cluster, since, proc, shop, 1)
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_worker(proc)
 
 
 def new_shop() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -24,7 +23,9 @@ from schemas import event_id
 from pipeline_core.keystore import KeyDestroyed
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from tests.consent_helpers import LONG_AGO, change
-from tests.integration.connector_rig import end_offsets, wait_for
+from tests.integration.connector_rig import end_offsets
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 OUTPUTS = tuple(t.name for t in CATALOG if t.name.startswith(("redacted.", "partner.", "audience.", "privacy.")))
@@ -43,21 +44,15 @@ def worker_env(kafka, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def worker(worker_env, kafka):
-    log = open(os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"],
-                            env={**worker_env, **principal_env(kafka, "privacy-worker")},
-                            stdout=subprocess.DEVNULL, stderr=log)
+    proc = start_worker({**worker_env, **principal_env(kafka, "privacy-worker")}, "worker", "redaction",
+                        log_path=os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"))
     WORKERS.append(proc)
     try:  # a failed warm-up must not leave the worker holding the redactor's group for later tests
         warm_up(kafka)
         yield proc
     finally:
         WORKERS.remove(proc)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_worker(proc)
 
 
 def warm_up(kafka) -> None:

@@ -40,7 +40,8 @@ from tests.support.monitoring import alert_expressions, dashboard_expressions
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import shop_key
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
-from tests.integration.connector_rig import get, post, wait_for
+from tests.integration.connector_rig import get, post
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 
@@ -99,13 +100,6 @@ class Processes:
             text = (self.folder / f"{name}.log").read_text(encoding="utf-8", errors="replace").splitlines()
             out.append(f"--- {name} (exit {self.running[name].poll()}):\n" + "\n".join(text[-lines:]))
         return "\n".join(out)
-
-
-def wait(condition, timeout: float, what: str) -> None:
-    try:
-        wait_for(condition, timeout)
-    except AssertionError:
-        raise AssertionError(f"not within {timeout:.0f} s: {what}") from None
 
 
 def cli(*args: str) -> list[str]:
@@ -278,8 +272,8 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
         start_groups_at_the_end(kafka)
         procs.start("simulators", cli("simulate", "all", "--webhook-base", f"http://127.0.0.1:{WEBHOOK}",
                                       "--shops", "2", "--tick-interval", "2"), env)
-        wait(lambda: all(answers(f"http://127.0.0.1:{p}/_sim/faults") for p in SIMULATORS.values()), 60,
-             "the simulators answer")
+        wait_for(lambda: all(answers(f"http://127.0.0.1:{p}/_sim/faults") for p in SIMULATORS.values()), 60,
+                 what="the simulators answer")
         procs.start("redactor", cli("worker", "redaction", "--metrics-port", str(REDACTOR)),
                     {**env, **principal_env(kafka, "privacy-worker")})
         if with_aggregator:
@@ -292,25 +286,25 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
         procs.start("prometheus", [prometheus_bin, f"--config.file={prometheus_config(tmp_path)}",
                                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                                    f"--web.listen-address=127.0.0.1:{prometheus_port}"], env)
-        wait(lambda: answers(f"{prometheus}/-/ready"), 60, "Prometheus is ready")
+        wait_for(lambda: answers(f"{prometheus}/-/ready"), 60, what="Prometheus is ready")
         prometheus_started = time.monotonic()
-        wait(lambda: answers(f"http://127.0.0.1:{REDACTOR}/readyz"), 90, "the redaction worker is ready")
-        wait(lambda: series(CONNECTORS, "powersell_connector_last_successful_sync_timestamp_seconds") > 0, 90,
-             "the connectors complete a sync")
+        wait_for(lambda: answers(f"http://127.0.0.1:{REDACTOR}/readyz"), 90, what="the privacy worker is ready")
+        wait_for(lambda: series(CONNECTORS, "powersell_connector_last_successful_sync_timestamp_seconds") > 0, 90,
+                 what="the connectors complete a sync")
         times["pipeline up and first sync"] = time.monotonic() - started
 
         # -- the workload beyond normal syncs
         produce_bad_records(kafka)
         assert forge_push("shopee") == 401
-        wait(lambda: any(p["acknowledged"] for p in get(f"http://127.0.0.1:{SIMULATORS['shopee']}/_sim/pushes")), 60,
-             "the webhook receiver acknowledges a push")
+        wait_for(lambda: any(p["acknowledged"] for p in get(f"http://127.0.0.1:{SIMULATORS['shopee']}/_sim/pushes")), 60,
+                 what="the webhook receiver acknowledges a push")
         assert replay_push("shopee") == 200
         post(f"http://127.0.0.1:{SIMULATORS['tiktok_shop']}/_sim/shops/{shops('tiktok_shop')[0]}/expire_token")
         post(f"http://127.0.0.1:{SIMULATORS['lazada']}/_sim/shops/{shops('lazada')[0]}/cancel")
         post(f"http://127.0.0.1:{SIMULATORS['shopee']}/_sim/tick", {"changes": 600})  # past the rate limit
-        wait(lambda: series(REDACTOR, "powersell_records_dead_lettered_total", stage="redactor") >= 1
+        wait_for(lambda: series(REDACTOR, "powersell_records_dead_lettered_total", stage="redactor") >= 1
              and series(REDACTOR, "powersell_records_filtered_total", reason="no_consent") >= 1, 90,
-             "the redactor counts the corrupt record (dead letter) and the one without consent (filtered)")
+                 what="the redactor counts the corrupt record (dead letter) and the one without consent (filtered)")
         times["workload counted"] = time.monotonic() - started
 
         # -- every expression through Prometheus
@@ -325,7 +319,7 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
                     first_data[source] = time.monotonic() - started
             return not missing or time.monotonic() > prometheus_started + DEADLINE
 
-        wait(all_return_data, DEADLINE + 30, "Prometheus answers the queries")
+        wait_for(all_return_data, DEADLINE + 30, what="Prometheus answers the queries")
         times["every expression has data"] = time.monotonic() - started
         slowest = sorted(first_data.items(), key=lambda item: -item[1])[:5]
         print("slowest expressions to return data (s): " + "; ".join(f"{s} {t:.0f}" for s, t in slowest))

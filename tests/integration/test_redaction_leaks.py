@@ -14,9 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -29,7 +26,9 @@ from pipeline_core.sample_events import sample_events
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import CATALOG, AccessClass, shop_key, topic
 from tests.consent_helpers import LONG_AGO, change
-from tests.integration.connector_rig import end_offsets, wait_for
+from tests.integration.connector_rig import end_offsets
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
@@ -172,14 +171,9 @@ def downstream_records(settings):
 def redaction_worker(kafka, tmp_path):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, "privacy-worker")}
-    worker = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "wb"))
+    worker = start_worker(env, "worker", "redaction", log_path=tmp_path / "worker.log")
     yield worker
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(60)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    stop_worker(worker)
 
 
 def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections import defaultdict
@@ -32,7 +31,9 @@ from pipeline_core.security import OPERATOR, principal_env
 from pipeline_core.settings import Settings
 from pipeline_core.topics import shop_key
 from tests.consent_helpers import LONG_AGO, change
-from tests.integration.connector_rig import Rig, wait_for
+from tests.integration.connector_rig import Rig
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
 RAW = ("raw.shops", "raw.products", "raw.orders")
@@ -73,12 +74,10 @@ def rig(kafka, tmp_path, monkeypatch):
     the_rig.close()
 
 
-def start_worker(kafka, data_dir):
+def start_privacy_worker(kafka, data_dir):
     env = {**os.environ, "POWERSELL_DATA_DIR": str(data_dir), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, "privacy-worker")}
-    log = open(data_dir / "worker.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log)
+    return start_worker(env, "worker", "redaction", log_path=data_dir / "worker.log")
 
 
 def erase(kafka, data_dir, subject):
@@ -96,7 +95,7 @@ def test_when_a_shop_and_a_buyer_are_erased_then_no_copy_of_their_personal_data_
     start = end_offsets(kafka, all_topics(kafka))
     shops = [shop_key("LAZADA", sid) for sid in rig.truth()["shops"]]
     publisher = AvroPublisher(kafka, client_id="sealed-erasure-test")
-    worker = start_worker(kafka, data_dir)
+    worker = start_privacy_worker(kafka, data_dir)
     try:
         for shop in shops:  # sharing with swiftship and marketing contact, so partner and audience copies exist
             for purpose, scope in (("THIRD_PARTY_SHARING", "swiftship"), ("MARKETING_CONTACT", None)):
@@ -161,11 +160,7 @@ def test_when_a_shop_and_a_buyer_are_erased_then_no_copy_of_their_personal_data_
         assert worker.poll() is None
     finally:
         publisher.close()
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_worker(worker)
 
     # ---- 1. no plaintext of either subject in any topic this test wrote to
     everything = everything_since(kafka, start)

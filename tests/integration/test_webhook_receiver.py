@@ -11,7 +11,8 @@ import urllib.request
 import pytest
 
 from pipeline_core.topics import shop_key
-from tests.integration.connector_rig import end_offsets, post, read_since, wait_for
+from tests.integration.connector_rig import end_offsets, post, read_since
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.kafka
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -23,7 +20,9 @@ from pipeline_core.kafka_io import AvroPublisher, partition_for
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import MAX_MESSAGE_BYTES, topic
 from schemas import event_id
-from tests.integration.connector_rig import end_offsets, wait_for
+from tests.integration.connector_rig import end_offsets
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 from tests.integration.test_consent_kafka import T0, TEMPLATES, grant, new_shop, sibling
 from pipeline_core.kafka_io import read_since as read_records
 
@@ -66,18 +65,10 @@ def worker(kafka, tmp_path_factory):
     data = tmp_path_factory.mktemp("faults-worker")
     env = {**os.environ, "POWERSELL_DATA_DIR": str(data), "POWERSELL_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, OPERATOR)}
-    log_path = os.path.join(data, "worker.log")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", "worker", "redaction"],
-                                env={**env, **principal_env(kafka, "privacy-worker")}, stdout=subprocess.DEVNULL,
-                                stderr=log)
-    proc.log_path = log_path
+    proc = start_worker({**env, **principal_env(kafka, "privacy-worker")}, "worker", "redaction",
+                        log_path=os.path.join(data, "worker.log"))
     yield proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_worker(proc)
 
 
 @pytest.fixture

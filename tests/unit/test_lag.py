@@ -11,6 +11,7 @@ import pytest
 from pipeline_core.lag import PartitionOffsets, TopicLag, lag_by_topic, start_lag_monitor
 from pipeline_core.metrics import PipelineMetrics
 from pipeline_core.settings import Settings
+from tests.support.waiting import wait_for
 
 NOW_MS = 1_800_000_000_000
 
@@ -91,7 +92,7 @@ def test_when_the_monitor_reads_offsets_then_the_gauges_carry_stage_and_topic():
     answers = [[p("raw.orders", end=10, committed=4, first_ms=1_000), p("raw.shops", end=2, committed=2)]]
     metrics, stop, _ = monitor(answers)
     try:
-        assert wait_until(lambda: gauge(metrics, "consumer_lag_seconds", "raw.shops") is not None)
+        wait_for(lambda: gauge(metrics, "consumer_lag_seconds", "raw.shops") is not None)
         assert gauge(metrics, "consumer_lag_records", "raw.orders") == 6
         assert gauge(metrics, "consumer_lag_seconds", "raw.orders") > 0
         assert gauge(metrics, "consumer_lag_records", "raw.shops") == 0
@@ -108,7 +109,7 @@ def test_when_the_broker_fails_then_the_error_is_logged_without_its_message_and_
         metrics, stop, readers = monitor(answers, readers)
         try:
             # the failed reader is closed and replaced by a new one, which reads the lag
-            assert wait_until(lambda: gauge(metrics, "consumer_lag_records", "raw.orders") == 8)
+            wait_for(lambda: gauge(metrics, "consumer_lag_records", "raw.orders") == 8)
         finally:
             stop()
     assert len(readers) >= 2 and readers[0].closed == 1
@@ -130,7 +131,7 @@ def test_when_the_reader_cannot_even_be_created_then_the_monitor_keeps_trying(ca
         stop = start_lag_monitor(Settings.from_env({}), metrics, "powersell-redactor", "redactor", ("raw.orders",),
                                  interval=0.01, reader_factory=factory)
         try:
-            assert wait_until(lambda: gauge(metrics, "consumer_lag_records", "raw.orders") == 5)
+            wait_for(lambda: gauge(metrics, "consumer_lag_records", "raw.orders") == 5)
         finally:
             stop()
     assert len(attempts) >= 3
@@ -140,21 +141,9 @@ def test_when_the_reader_cannot_even_be_created_then_the_monitor_keeps_trying(ca
 def test_when_stopped_then_the_thread_ends_and_closes_its_reader():
     readers: list = []
     metrics, stop, readers = monitor([[p(end=1, committed=1)]], readers)
-    assert wait_until(lambda: readers and readers[0].reads >= 1)
+    wait_for(lambda: readers and readers[0].reads >= 1)
     stop()
     assert readers[-1].closed == 1
     assert not any(t.name == "lag-redactor" and t.is_alive() for t in threading.enumerate())
 
 
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    done = threading.Event()
-    timer = threading.Timer(timeout, done.set)
-    timer.start()
-    try:
-        while not done.is_set():
-            if condition():
-                return True
-            done.wait(0.01)
-        return bool(condition())
-    finally:
-        timer.cancel()

@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from collections import Counter
-from typing import Callable
 
 import httpx
 import pytest
@@ -20,6 +19,7 @@ from aiohttp import web
 from connectors.simulators.base import (FaultPlan, RateLimiter, SimConfig, SimulatorBase, TokenBook, break_field,
                                         json_response, serve_in_thread, start_in_thread)
 from connectors.simulators.world import Change
+from tests.support.waiting import wait_for
 
 SECRET = "fake-secret"
 HTTP = httpx.Client(timeout=10)   # one client: building an SSL context per request costs ~80 ms
@@ -31,18 +31,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
-    """Poll until condition() is truthy; fail after the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------- a tiny fake platform
