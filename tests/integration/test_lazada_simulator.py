@@ -30,6 +30,7 @@ from connectors.runner import authorisation_lapsed, windows
 from connectors.simulators.base import SimConfig, serve_in_thread, start_in_thread
 from connectors.simulators.lazada import LazadaSimulator
 from pipeline_core.avro_codec import default_registry
+from tests.support.clock import FakeClock
 
 APP_KEY, APP_SECRET = "120831", "sim-lazada-app-secret-0001"
 SCHEMAS = {Stream.ORDERS: "com.powersell.pipeline.raw.RawOrderEvent",
@@ -343,13 +344,14 @@ def test_when_a_burst_passes_the_rate_limit_then_lazada_answers_901_and_the_conn
 def test_when_the_access_token_expires_mid_sync_then_it_is_refreshed_once_and_the_sync_completes(how):
     config = SimConfig(seed=9, shops=1, products_per_shop=20, orders_per_shop=50,
                        access_ttl=2.0 if how == "short_ttl" else 3600)
-    harness = make(config)
+    clock = FakeClock()
+    harness = make(config, sim_kwargs={"clock": clock}, clock=clock)
     try:
         [shop_id] = harness.sim.world.shops
         session = harness.session(shop_id)
         first = session.auth.access_token
         if how == "short_ttl":
-            time.sleep(2.2)
+            clock.advance(2.2)
         else:
             harness.admin("/_sim/faults", {"kind": "expired_token", "path_prefix": rest(harness, shop_id, "/orders/get")})
         start, end = history(harness.sim)

@@ -23,6 +23,8 @@ from connectors.simulators.base import SimConfig, start_in_thread
 from connectors.simulators.shopee import ShopeeSimulator
 from pipeline_core.aiohttp_thread import serve_in_thread as serve_app
 from pipeline_core.avro_codec import default_registry
+from tests.support.clock import FakeClock
+from tests.support.waiting import wait_for
 
 APP = AppCredentials("2001887", "sim-shopee-partner-key-0001")
 RECORDS = {Stream.SHOP: "RawShopEvent", Stream.PRODUCTS: "RawProductEvent", Stream.ORDERS: "RawOrderEvent"}
@@ -40,9 +42,10 @@ class Metrics:
 
 
 class Rig:
-    def __init__(self, tmp_path, timeout: float = 10.0, item_list_cap: int | None = None, **config):
+    def __init__(self, tmp_path, timeout: float = 10.0, item_list_cap: int | None = None, clock=time.time, **config):
         config = {"shops": 2, "products_per_shop": 25, "orders_per_shop": 40, "seed": 11, **config}
-        self.sim = ShopeeSimulator(SimConfig(**config), APP.app_key, APP.app_secret, item_list_cap=item_list_cap)
+        self.sim = ShopeeSimulator(SimConfig(**config), APP.app_key, APP.app_secret, clock=clock,
+                                   item_list_cap=item_list_cap)
         self.running = start_in_thread(self.sim)
         self.url = self.running.url
         self.http = httpx.Client(timeout=timeout)
@@ -50,7 +53,7 @@ class Rig:
         self.client = ApiClient("shopee", self.http, metrics=self.metrics, backoff=Backoff(0.01, 2.0, 0.05),
                                 on_bad_payload=self.bad.append)
         self.vault = CardVault.from_file(tmp_path / "card.key")
-        self.api = ShopeeApi(self.url, APP, self.client, seal_card=self.vault.seal)
+        self.api = ShopeeApi(self.url, APP, self.client, seal_card=self.vault.seal, clock=clock)
         self.refreshes = 0
 
     def close(self):
@@ -260,21 +263,22 @@ def test_when_a_15_day_window_starts_mid_second_then_no_chunk_asks_for_time_from
 
 
 def test_when_the_authorisation_reaches_its_expire_time_then_it_has_lapsed_and_the_refresh_is_refused(rig_factory):
-    rig = rig_factory(shops=1)
+    clock = FakeClock()
+    rig = rig_factory(shops=1, clock=clock)
     rig.sim.authorisation_seconds = 3
     [session] = rig.sessions()
-    assert session.auth.refresh_expires_at <= time.time() + 3, "the refresh expiry stops at the authorisation's end"
-    assert not authorisation_lapsed(session.auth, time.time())
-    while time.time() < session.auth.refresh_expires_at:      # until the authorisation's own end
-        time.sleep(0.05)
-    assert authorisation_lapsed(session.auth, time.time())
+    assert session.auth.refresh_expires_at <= clock() + 3, "the refresh expiry stops at the authorisation's end"
+    assert not authorisation_lapsed(session.auth, clock())
+    clock.advance(3)                                           # to the authorisation's own end
+    assert authorisation_lapsed(session.auth, clock())
     with pytest.raises(RefreshRefused):
         rig.api.fetch_shop(session, "INCREMENTAL_SYNC")
 
 
 # ---------------------------------------------------------------- the gateway
 def test_forged_signatures_stale_timestamps_and_dead_tokens_get_shopees_errors(rig_factory):
-    rig = rig_factory(access_ttl=2)
+    clock = FakeClock()
+    rig = rig_factory(access_ttl=2, clock=clock)
     code, ident = rig.authorise([sorted(rig.sim.world.shops)[0]])          # a token for this one shop only
     session = ShopSession(rig.api, rig.api.exchange_code(code, ident)[0])
 
@@ -287,7 +291,7 @@ def test_forged_signatures_stale_timestamps_and_dead_tokens_get_shopees_errors(r
     assert answer()[:2] == (200, "")
     forged = ShopeeApi(rig.url, AppCredentials(APP.app_key, "not-the-partner-key"), rig.client, rig.vault.seal)
     assert answer(forged) == (403, "error_sign", "Wrong sign.")
-    stale = ShopeeApi(rig.url, APP, rig.client, rig.vault.seal, clock=lambda: time.time() - 301)
+    stale = ShopeeApi(rig.url, APP, rig.client, rig.vault.seal, clock=lambda: clock() - 301)
     assert answer(stale) == (403, "error_param", "Invalid timestamp")
     other_shop = sorted(rig.sim.world.shops)[1]
     from dataclasses import replace
@@ -295,7 +299,7 @@ def test_forged_signatures_stale_timestamps_and_dead_tokens_get_shopees_errors(r
     assert answer(auth=replace(good, shop_id=other_shop))[1] == "invalid_acceess_token"   # token of another shop
     assert answer(auth=replace(good, access_token="0" * 32))[1] == "invalid_acceess_token"
     session.auth = good
-    time.sleep(2.2)
+    clock.advance(2.2)
     assert answer() == (403, "error_auth", "Invalid access_token.")                     # expired
     rig.post(f"/_sim/shops/{good.shop_id}/cancel")
     with pytest.raises(ApiFailed):                  # revoked: the refresh is refused too, the call fails for good
@@ -318,13 +322,14 @@ def test_over_the_rate_limit_the_simulator_says_so_and_the_connector_waits_and_c
 
 @pytest.mark.parametrize("how", ["fault", "ttl"])
 def test_when_the_access_token_expires_mid_sync_then_it_is_refreshed_once_and_the_sync_completes(rig_factory, how):
-    rig = rig_factory(access_ttl=3 if how == "ttl" else 4 * 3600, shops=1)
+    clock = FakeClock()
+    rig = rig_factory(access_ttl=3 if how == "ttl" else 4 * 3600, shops=1, clock=clock)
     [session] = rig.sessions()
     first = session.auth.access_token
     if how == "fault":
         rig.post("/_sim/faults", {"kind": "expired_token", "count": 1, "path_prefix": "/api/v2/order/get_order_detail"})
     else:
-        time.sleep(3.1)
+        clock.advance(3.1)
     items = rig.listing(session, now() - timedelta(days=50), now() + timedelta(seconds=2))
     assert rig.refreshes == 1 and session.auth.access_token != first
     assert seen(items) == truth_of(rig)
@@ -379,13 +384,6 @@ class Receiver:
     async def receive(self, request):
         self.got.append((dict(request.headers), await request.read()))
         return web.Response(status=200)   # empty body: Shopee's acknowledgement
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_signed_pushes_verify_and_parse_to_the_right_kinds_and_a_forged_one_is_refused(rig_factory):
