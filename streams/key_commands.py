@@ -15,7 +15,8 @@ from typing import Any
 
 from pipeline_core.errors import BrokerError, ConfigError
 from pipeline_core.settings import Settings
-from streams.access import AccessError, KafkaAuditLog, ReasonRequired, audit_refusal, check_reason, decrypt_field
+from streams.access import (AccessError, KafkaAuditLog, ReasonRequired, audit_record, audit_refusal, check_reason,
+                            decrypt_field)
 from pipeline_core.keystore import KEYSTORE_ENV, KeyDestroyed, LocalKeyStore, keystore_dir, open_keystore
 
 __all__ = ["AUDIENCE_TOPICS", "PROTECTED_FIELDS", "SubjectErased", "SubjectNotFound", "add_commands", "keystore_dir",
@@ -74,8 +75,25 @@ def _read_member(settings: Settings, topic_name: str, subject: str) -> dict[str,
     finally:
         follower.close()
     if value is None:
-        raise SubjectNotFound(f"no record for this subject on {topic_name} (never a member, removed or erased)")
+        if _erasure_receipt(settings, subject) is not None:
+            raise SubjectErased(f"the subject was erased; its records on {topic_name} are tombstoned and its data "
+                                "key is destroyed")
+        raise SubjectNotFound(f"no record for this subject on {topic_name} (never a member, or removed)")
     return default_registry().decode(value, reader=AUDIENCE_SCHEMA)[1]
+
+
+def _erasure_receipt(settings: Settings, subject: str) -> bytes | None:
+    """The subject's last erasure receipt (privacy.erasure-receipts, keyed by its erasure pseudonym), if any:
+    what tells "erased" from "never there" once the records are tombstoned."""
+    from pipeline_core.kafka_io import TopicFollower
+    from .erasure import RECEIPTS_TOPIC
+    from .erasure_commands import subject_pseudonym
+
+    follower = TopicFollower(settings, RECEIPTS_TOPIC, client_id="powersell-decrypt")
+    try:
+        return latest_record(follower.catch_up(), subject_pseudonym(settings)(subject))
+    finally:
+        follower.close()
 
 
 def _as_text(plaintext: bytes) -> str:
@@ -133,8 +151,18 @@ def cmd_decrypt(args, settings: Settings) -> int:
         label = "given-ciphertext" if args.field == "all" else f"given-ciphertext/{args.field}"
         wanted = [(label, label, _given_ciphertext(args.ciphertext))]
     else:
-        member = _read_member(settings, args.topic, args.subject)
         names = PROTECTED_FIELDS if args.field == "all" else (args.field,)
+        try:
+            member = _read_member(settings, args.topic, args.subject)
+        except SubjectErased:  # an attempt on an erased subject is audited like one whose key is gone
+            audit = KafkaAuditLog(settings)
+            try:
+                for name in names:
+                    audit.record(audit_record(actor=actor, subject=args.subject, field=f"{args.topic}/{name}",
+                                              reason=args.reason, outcome="KEY_DESTROYED"))
+            finally:
+                audit.close()
+            raise
         wanted = [(name, f"{args.topic}/{name}", member.get(name)) for name in names]
     audit = KafkaAuditLog(settings)
     try:
