@@ -15,9 +15,9 @@ each side by side with a baseline, on this machine, in one run.
    record's CreateTime) at a steady offered rate, peak RSS (VmHWM).
 
 Prints a table and keeps it in the "Redaction" section of BENCHMARKS.md (`--only detection`
-replaces the detection part there and keeps the last end-to-end figures). Presidio is
-installed with pip into the running interpreter's environment when it is missing; the
-test suite never needs it.
+replaces the detection part there and keeps the last end-to-end figures). Presidio comes
+with the `bench` extra (`pip install -e '.[bench]'`), never at run time; the test suite
+never needs it.
 
     python -m powersell.benchmarks.workers run-app {redaction,passthrough} --app-id ID   (used by the bench)
 """
@@ -303,25 +303,16 @@ def target_lines(engine=None, presidio=None, runs: Sequence[AppRun] = ()) -> lis
 
 
 def ensure_presidio() -> str:
-    """Import presidio-analyzer, installing it with pip into this interpreter's environment
-    if it is missing; returns its version."""
+    """Import presidio-analyzer (the `bench` extra) and return its version; BenchError saying how to
+    install it when it is missing. Nothing is installed at run time: what runs is what was installed."""
     import logging
 
     logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)  # INFO: its device, each recognizer loaded
     try:
         importlib.import_module("presidio_analyzer")
     except ImportError:
-        _say(f"presidio-analyzer is not installed: installing it into {sys.prefix} with pip "
-             "(once; it pulls spaCy, but no language model is downloaded or used)...")
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "presidio-analyzer"], check=False)
-        if done.returncode != 0:
-            raise BenchError("could not install presidio-analyzer with pip (see pip's message above); install it "
-                             f"with `{sys.executable} -m pip install presidio-analyzer` and run the bench again") from None
-        importlib.invalidate_caches()
-        try:
-            importlib.import_module("presidio_analyzer")
-        except ImportError as exc:
-            raise BenchError(f"presidio-analyzer was installed but does not import: {exc}") from None
+        raise BenchError("presidio-analyzer is not installed: install the benchmarks' extras with "
+                         "`pip install -e '.[bench]'` and run the bench again") from None
     from importlib.metadata import version
     return version("presidio-analyzer")
 
@@ -894,8 +885,8 @@ def add_bench_commands(bench_sub) -> None:
         "redaction", help="the detection engine against Presidio, the worker against a faust passthrough",
         description="1. The PII detection engine and Presidio's pattern recognizers on the labelled corpus "
                     "generated on unseen seeds (recall per kind, look-alikes kept, lines/s; the engine also on one "
-                    "core, start-up included); installs presidio-analyzer with pip if it is "
-                    "missing. 2. The redaction worker and a bare faust passthrough agent end to end through Kafka "
+                    "core, start-up included); presidio-analyzer comes with the bench extra "
+                    "(pip install -e '.[bench]'). 2. The redaction worker and a bare faust passthrough agent end to end through Kafka "
                     "on the same events, each in its own process, on dedicated bench.* topics (deleted afterwards): "
                     "events/s, p50/p99 latency, peak RSS. Prints the tables and writes them to BENCHMARKS.md.")
     p.add_argument("--events", type=int, default=20_000, help="backlog events per process (default 20000)")
