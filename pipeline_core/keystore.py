@@ -153,6 +153,18 @@ class KeyStore(ABC):
         return open_
 
 
+    def state_of(self, ciphertext: bytes) -> str:
+        """Whose key a ciphertext needs, as a state: "live", "destroyed" (its subject was erased) or "unknown"
+        (not a key store ciphertext, or a key this store never had). Opens nothing."""
+        try:
+            self.key_for(*parse_header(ciphertext)[:2])
+        except KeyDestroyed:
+            return "destroyed"
+        except KeyStoreError:
+            return "unknown"
+        return "live"
+
+
 def parse_header(ciphertext: bytes) -> tuple[str, int, int]:
     """(key id, key version, header size) of a ciphertext in FORMAT_VERSION."""
     if len(ciphertext) < 2 or ciphertext[0] != FORMAT_VERSION:
@@ -493,6 +505,21 @@ class LocalKeyStore(KeyStore):
         with self._lock:
             self._reload()
             return self._key(key_id, version)
+
+    def state_of(self, ciphertext: bytes) -> str:
+        """As KeyStore.state_of, from the folder's files alone: no key is unwrapped."""
+        try:
+            key_id = parse_header(ciphertext)[0]
+            self._key_file(key_id)
+        except CannotDecrypt:
+            return "unknown"
+        with self._lock:
+            self._reload()
+            if key_id in self._destroyed or (self.destroyed_dir / key_id).exists():
+                return "destroyed"
+            if key_id not in self._entries:
+                self._load_entry(key_id)
+            return "live" if key_id in self._entries else "unknown"
 
     def status(self) -> dict[str, Any]:
         """Counts only: no subject ids, no key ids, no key material."""

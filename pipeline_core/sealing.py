@@ -29,7 +29,8 @@ from pipeline_core.errors import PipelineError
 from pipeline_core.keystore import FORMAT_VERSION, KeyDestroyed, KeyStore, KeyStoreError, SecretKey
 from pipeline_core.pseudonyms import buyer_subject
 
-__all__ = ["OWNERS", "RecordSealer", "SealingError", "SubjectErased", "plaintext_definition", "sealed_fields"]
+__all__ = ["OWNERS", "RecordSealer", "SealingError", "SubjectErased", "plaintext_definition", "sealed_fields",
+           "sealed_states"]
 
 OWNERS = ("shop", "buyer")
 SEALED_UNION = ["string", "bytes"]
@@ -111,6 +112,26 @@ def plaintext_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
         if "encrypted" in field:
             field["type"] = strip(field["type"])
     return out
+
+
+def sealed_states(keystore: KeyStore, record: Any) -> dict[str, int]:
+    """How many key store ciphertexts a decoded record holds (any field, nested, dead letters' sealed bodies
+    too), by the state of their keys: {"live": n, "destroyed": m}; destroyed means the subject was erased.
+    For `topics tail`: no value is opened."""
+    counts: dict[str, int] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+        elif isinstance(node, (bytes, bytearray)) and _is_sealed(bytes(node)):
+            state = keystore.state_of(bytes(node))
+            counts[state] = counts.get(state, 0) + 1
+    visit(record)
+    return counts
 
 
 # ---------------------------------------------------------------- per record

@@ -92,13 +92,15 @@ def cmd_topics(args, settings: Settings) -> int:
 def tail(args, settings: Settings) -> int:
     from pipeline_core.avro_codec import default_registry
     from pipeline_core.kafka_io import read_topic
+    from pipeline_core.sealing import sealed_states
     from pipeline_core.topics import AccessClass, topic
 
     t = topic(args.name)
     if t.access is AccessClass.RESTRICTED:
         _say(f"note: {t.name} is RESTRICTED: its records hold personal data. Do not copy them elsewhere.")
     registry = default_registry()
-    count = 0
+    keystore = _keystore_if_any(settings)
+    count = erased = 0
     idle = float("inf") if args.follow else args.idle_timeout  # follow: until Ctrl-C
     for key, value, rec in read_topic(settings, t.name, max_records=args.max, idle_timeout=idle,
                                       stop_at_end=not args.follow):
@@ -111,10 +113,26 @@ def tail(args, settings: Settings) -> int:
                 line["schema"], line["value"] = registry.decode(value)
             except DecodeError as exc:  # one bad record never stops the tail
                 line["error"] = exc.reason
+            else:
+                states = sealed_states(keystore, line["value"]) if keystore is not None else {}
+                if states:  # whose keys the sealed values need: a destroyed key is an erased subject
+                    line["sealed"] = states
+                    line["erased"] = bool(states.get("destroyed"))
+                    erased += line["erased"]
         print(json.dumps(jsonable(line), ensure_ascii=False), flush=True)
         count += 1
-    _say(f"{count} record(s) from {t.name}")
+    _say(f"{count} record(s) from {t.name}" + (f"; {erased} hold values of erased subjects (data keys destroyed: "
+                                              "unreadable)" if erased else ""))
     return 0
+
+
+def _keystore_if_any(settings: Settings):
+    """The key store, to say which sealed values belong to erased subjects; None where there is none."""
+    from pipeline_core.keystore import KeyStoreError, open_keystore
+    try:
+        return open_keystore(settings, create=False)
+    except (KeyStoreError, OSError):
+        return None
 
 
 # ---------------------------------------------------------------- run (the main job)
@@ -204,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Read a topic from the beginning, decode each record with the schema named by "
                                      "its fingerprint and print one JSON line per record (timestamps ISO 8601, "
                                      "decimals as strings, bytes as base64). A record that cannot be decoded is "
-                                     "printed with its error reason. Stops once it has read every record that was "
+                                     "printed with its error reason. A record holding sealed values counts them "
+                                     "by the state of their keys (\"erased\": true when a key is destroyed: its "
+                                     "subject was erased). Stops once it has read every record that was "
                                      "there when it started (or after --max records); with --follow it keeps "
                                      "printing new records until Ctrl-C.")
     tl.add_argument("name", help="topic name, e.g. redacted.orders (see `topics list`)")
