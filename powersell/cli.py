@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
     from powersell.benchmarks.connector_sync import add_bench_commands
     add_bench_commands(bsub)
-    from powersell.benchmarks.workers import add_bench_commands as add_stream_bench_commands
+    from powersell.benchmarks.redaction_bench import add_bench_commands as add_stream_bench_commands
     add_stream_bench_commands(bsub)
     from powersell.benchmarks.broker import add_bench_commands as add_broker_bench_commands
     add_broker_bench_commands(bsub)

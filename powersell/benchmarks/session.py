@@ -104,7 +104,7 @@ class PipelineSession:
         self.aggregator: WorkerProcess | None = None
 
     # ------------------------------------------------------------ processes
-    def start_worker(self, name: str, label: str) -> WorkerProcess:
+    def start_worker(self, name: str, label: str, extra_args: Sequence[str] = ()) -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POWERSELL_")}
         env.update({
             "PYTHONPATH": os.pathsep.join([str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
@@ -119,7 +119,7 @@ class PipelineSession:
             "POWERSELL_LOG_LEVEL": "WARNING",
             **principal_env(self.settings, OPERATOR),  # bench app ids are not a service's: the operator runs them
         })
-        worker = WorkerProcess(label, [sys.executable, "-m", "powersell.cli", "worker", name], env,
+        worker = WorkerProcess(label, [sys.executable, "-m", "powersell.cli", "worker", name, *extra_args], env,
                                self.workdir / f"{label.replace(' ', '-')}.log")
         self.workers.append(worker)
         _say(f"[pipeline] started the {label} (pid {worker.pid})")

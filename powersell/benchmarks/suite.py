@@ -78,6 +78,7 @@ class ScratchBroker:
 def command_line(args) -> str:
     return (f"powersell-pipeline bench all --events {args.events} --rate {args.rate:g} --paced-seconds "
             f"{args.paced_seconds:g} --window-seconds {args.window_seconds:g} --broker-records {args.broker_records}"
+            + ("" if getattr(args, "rounds", 3) == 3 else f" --rounds {args.rounds}")
             + ("" if tuple(args.parts) == PARTS else f" --parts {','.join(args.parts)}"))
 
 
@@ -90,18 +91,6 @@ def load_average() -> str:
 
 
 # ---------------------------------------------------------------- report bodies
-def baselines_body(runs, events: int, rate: float, paced_seconds: float) -> str:
-    from powersell.benchmarks.workers import e2e_table
-
-    return ("### Baselines: a bare kafka-python loop and a bare faust passthrough\n\n" + e2e_table(runs)
-            + f"\n\nThe same {events} raw order events (powersell.benchmarks.workers's generator) preloaded into a fresh bench.raw.orders "
-              "(4 partitions) before each process starts; events/s is the output records' CreateTime span over that "
-              f"backlog. Then {max(1, int(rate * paced_seconds))} more at {rate:,.0f} events/s: latency is each output "
-              "record's CreateTime minus its raw record's. The loop is kafka-python's KafkaConsumer (group, auto "
-              "commit) and KafkaProducer (acks=all) copying each record; the passthrough is powersell/benchmarks/passthrough.py "
-              "with the workers' faust settings. Each process runs alone; peak RSS is its VmHWM.")
-
-
 def pipeline_body(f, passthrough_rate: float | None, cores: int) -> str:
     o = f.options
     cpu = f.cpu_share
@@ -229,8 +218,9 @@ def pipeline_why(f, passthrough_rate: float, cores: int) -> str:
                 f"{PIPELINE_SHARE:.0%} is {_n(PIPELINE_SHARE * passthrough_rate)} events/s through both stages.")
     return (f"the pipeline goes at its slowest stage's pace, the aggregation worker's "
             f"({_n(f.max_aggregation.per_second)} events/s with both running): every event is forwarded through its "
-            "single-partition input topic and updates the cells of its windows, in one process that partitions "
-            f"cannot scale out. {PIPELINE_SHARE:.0%} is {_n(PIPELINE_SHARE * passthrough_rate)} events/s.")
+            "internal topic to the shard of its (marketplace, country) and updates the cells of its windows; shards "
+            "spread over aggregation workers (see Aggregation scale-out), as many as there are groups. "
+            f"{PIPELINE_SHARE:.0%} is {_n(PIPELINE_SHARE * passthrough_rate)} events/s.")
 
 
 def scaling_body(f, cores: int) -> str:
@@ -291,6 +281,16 @@ def cmd_bench_all(args, settings: Settings) -> int:
             print(write_section("Full pipeline", command, pipeline_body(figures, passthrough_rate, cores)))
             print(write_section("Scaling", command, scaling_body(figures, cores)))
             verdicts = [line for line in pipeline_targets(figures, passthrough_rate, cores) if line.startswith("- ")]
+            # the two targets that need a ratio measured side by side: interleaved rounds, medians, load
+            from powersell.benchmarks.aggregation_scaleout import aggregation_scaleout
+            from powersell.benchmarks.privacy_share import privacy_vs_passthrough
+
+            _, body = privacy_vs_passthrough(bench_settings, workdir, args.events, args.rounds, cores)
+            print(write_section("Privacy worker vs passthrough", command, body))
+            verdicts += [line.replace("Target: ", "- ") for line in body.splitlines() if line.startswith("Target: ")]
+            _, body = aggregation_scaleout(bench_settings, workdir, args.events, args.rounds, cores)
+            print(write_section("Aggregation scale-out", command, body))
+            verdicts += [line.replace("Target: ", "- ") for line in body.splitlines() if line.startswith("Target: ")]
         if "security" in args.parts:
             print(write_section("Security cost", command, run_security_cost(settings, bench_settings, workdir, args)))
         if "sealing" in args.parts:  # (f) the key store's cost at the connector and in the worker (issue 19)
@@ -308,7 +308,8 @@ def cmd_bench_all(args, settings: Settings) -> int:
     print(write_section(*suite, f"Load average (1/5/15 min): {load_start} at the start, {load_average()} at the end "
                                 f"(the machine is shared with other work). {minutes:.1f} minutes. Sections written by "
                                 "this run: " + ", ".join({"broker": "Broker", "baselines": "Stream baselines",
-                                                          "pipeline": "Full pipeline, Scaling",
+                                                          "pipeline": "Full pipeline, Scaling, Privacy worker vs passthrough, "
+                                                                      "Aggregation scale-out",
                                                           "security": "Security cost",
                                                           "sealing": "Connectors"}[p] for p in args.parts)
                                 + "." + ("\n\nTargets (details in Full pipeline):\n\n" + "\n".join(verdicts)
@@ -321,25 +322,15 @@ def _interrupt(signum, frame):  # noqa: ARG001 (signal handler signature)
     raise KeyboardInterrupt  # unwinds through the finally blocks that stop every process
 
 
-def run_baselines(settings: Settings, workdir: Path, args, command: str) -> float:
-    from powersell.benchmarks.workers import BenchKafka, bench_order_records, encode_events, run_app
+def run_baselines(settings: Settings, workdir: Path, args, command: str) -> float | None:
+    """(b): the baselines interleaved over `--rounds` rounds (powersell.benchmarks.baselines); the faust
+    passthrough's median events/s, the reference of every later ratio."""
+    from powersell.benchmarks.baselines import FAUST, run_interleaved_baselines
 
-    from powersell.benchmarks.loop import run_loop
-
-    paced_count = max(1, int(args.rate * args.paced_seconds))
-    _say(f"[b: baselines] building and encoding {args.events + paced_count:,} raw order events...")
-    events = encode_events(bench_order_records(args.events + paced_count))
-    backlog, paced = events[:args.events], events[args.events:]
-    kafka = BenchKafka(settings)
-    try:
-        loop = run_loop(kafka, backlog, paced, args.rate, workdir)
-        loop.app = "kafka-python loop"
-        passthrough = run_app(kafka, "passthrough", backlog, paced, args.rate, workdir)
-    finally:
-        kafka.cleanup()
-    print(write_section("Stream baselines", command, baselines_body([loop, passthrough], args.events, args.rate,
-                                                                     args.paced_seconds)))
-    return passthrough.events_per_second
+    result, body = run_interleaved_baselines(settings, workdir, args.events, args.rate, args.paced_seconds,
+                                             args.rounds, os.cpu_count() or 1)
+    print(write_section("Stream baselines", command, body))
+    return result[FAUST].median
 
 
 def run_security_cost(settings: Settings, secured: Settings, workdir: Path, args) -> str:
@@ -411,6 +402,7 @@ def add_bench_commands(bench_sub) -> None:
                    help="fixed-rate seconds per hourly aggregation window (default 2)")
     p.add_argument("--broker-records", type=int, default=200_000,
                    help="records for Kafka's perf tools (default 200000)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each comparison (default 3)")
     p.add_argument("--parts", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=list(PARTS),
                    help="comma-separated subset of broker,baselines,pipeline,security,sealing (default all)")
     p.set_defaults(func=cmd_bench_all)

@@ -30,7 +30,6 @@ import importlib
 import math
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -688,23 +687,6 @@ def measure(app: str, records: Sequence[tuple[int, bytes]], backlog: Sequence[Be
                   missing, duplicates)
 
 
-def bench_end_to_end(settings: Settings, events: int, rate: float, paced_seconds: float) -> list[AppRun]:
-    paced_count = max(1, int(rate * paced_seconds))
-    _say(f"[end to end] building and encoding {events + paced_count} raw order events...")
-    all_events = encode_events(bench_order_records(events + paced_count))
-    backlog, paced = all_events[:events], all_events[events:]
-    kafka = BenchKafka(settings)
-    runs = []
-    workdir = Path(tempfile.mkdtemp(prefix="powersell-bench-"))
-    try:
-        for app in APPS:
-            runs.append(run_app(kafka, app, backlog, paced, rate, workdir))
-    finally:
-        kafka.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
-    return runs
-
-
 # =======================================================================================
 # The processes measured: `python -m powersell.benchmarks.workers run-app NAME --app-id ID`
 
@@ -798,27 +780,6 @@ def detection_part(args, engine, presidio, kept_without_bank: float, presidio_ve
             + "\n\nTargets:\n\n" + "\n".join(targets))
 
 
-def e2e_part(args, runs: Sequence[AppRun]) -> str:
-    odd = [f"{APP_LABELS[r.app]}: {r.missing} events missing, {r.duplicates} duplicates" for r in runs
-           if r.missing or r.duplicates]
-    targets = target_lines(runs=runs)
-    return ("### End to end through Kafka: the redaction worker and a bare faust passthrough\n\n"
-            + e2e_table(runs)
-            + f"\n\nThe same {args.events} raw order events (sample orders varied with new shops, ids, phones, IPs, "
-              "and buyer notes and product titles from the corpus) pre-encoded and preloaded into a fresh "
-              f"bench.raw.orders ({BENCH_PARTITIONS} partitions) before each process starts; events/s is the "
-              "output records' CreateTime span over that backlog. Then "
-              f"{max(1, int(args.rate * args.paced_seconds))} more at {args.rate:,.0f} events/s: latency is each "
-              "output record's CreateTime (set by the faust producer at send) minus its raw record's CreateTime "
-              "(set by the bench's producer), p50 and p99 over all of them. Each process runs alone (its own "
-              "consumer group, faust settings of streams/app.py, acks=all); peak RSS is its VmHWM. The worker runs "
-              "`RedactionStage.process` per record, as `worker redaction` does, reading bench.raw.orders as "
-              "raw.orders and writing bench.redacted.orders; the passthrough copies records unchanged. Broker, "
-              "producer and the measured process share this machine's cores."
-            + ("\n\nOdd: " + "; ".join(odd) if odd else "")
-            + ("\n\nTargets:\n\n" + "\n".join(targets) if targets else ""))
-
-
 E2E_HEADING = "### End to end through Kafka"
 
 
@@ -845,59 +806,6 @@ def previous_e2e_part(section: str) -> str | None:
     title, _, rest = part.partition("\n\n")
     source = f"From {header.group(1)}, not run this time.\n\n" if header and not rest.startswith("From `") else ""
     return f"{title}\n\n{source}{rest}"
-
-
-def cmd_bench_redaction(args, settings: Settings) -> int:
-    if args.events < 2 or args.rate <= 0 or args.paced_seconds <= 0:
-        raise BenchError("--events must be at least 2, --rate and --paced-seconds positive")
-    started = time.monotonic()
-    parts = []
-    if args.only in (None, "detection"):
-        parts.append(detection_part(args, *bench_detection(args.repeat)))
-    if args.only in (None, "e2e"):
-        parts.append(e2e_part(args, bench_end_to_end(settings, args.events, args.rate, args.paced_seconds)))
-    from powersell.benchmarks.report import REPORT, write_section
-
-    if args.only == "detection":
-        # the end-to-end figures of the last full run stay, marked as such
-        import re
-        text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
-        found = re.search(r"^## Redaction\n.*?(?=^## |\Z)", text, re.S | re.M)
-        earlier = previous_e2e_part(found.group(0)) if found else None
-        if earlier:
-            parts.append(earlier)
-        command = f"powersell-pipeline bench redaction --only detection --repeat {args.repeat}"
-    elif args.only == "e2e":
-        print("\n\n".join(parts))
-        _say("(--only e2e: BENCHMARKS.md left as it was)")
-        _say(f"bench redaction took {time.monotonic() - started:.0f} s")
-        return 0
-    else:
-        command = (f"powersell-pipeline bench redaction --events {args.events} --rate {args.rate:g} "
-                   f"--paced-seconds {args.paced_seconds:g} --repeat {args.repeat}")
-    print(write_section("Redaction", command, "\n\n".join(parts)))
-    _say(f"bench redaction took {time.monotonic() - started:.0f} s")
-    return 0
-
-
-def add_bench_commands(bench_sub) -> None:
-    p = bench_sub.add_parser(
-        "redaction", help="the detection engine against Presidio, the worker against a faust passthrough",
-        description="1. The PII detection engine and Presidio's pattern recognizers on the labelled corpus "
-                    "generated on unseen seeds (recall per kind, look-alikes kept, lines/s; the engine also on one "
-                    "core, start-up included); presidio-analyzer comes with the bench extra "
-                    "(pip install -e '.[bench]'). 2. The redaction worker and a bare faust passthrough agent end to end through Kafka "
-                    "on the same events, each in its own process, on dedicated bench.* topics (deleted afterwards): "
-                    "events/s, p50/p99 latency, peak RSS. Prints the tables and writes them to BENCHMARKS.md.")
-    p.add_argument("--events", type=int, default=20_000, help="backlog events per process (default 20000)")
-    p.add_argument("--rate", type=float, default=200.0,
-                   help="offered events/s in the latency phase (default 200, below both processes' capacity)")
-    p.add_argument("--paced-seconds", type=float, default=10.0, help="length of the latency phase (default 10)")
-    p.add_argument("--repeat", type=int, default=3, help="timed passes over the corpus, best kept (default 3)")
-    p.add_argument("--only", choices=["detection", "e2e"], default=None,
-                   help="run one part; detection also replaces its part in BENCHMARKS.md (the last end-to-end "
-                        "figures stay, marked with their run), e2e only prints")
-    p.set_defaults(func=cmd_bench_redaction)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,14 @@ the product it sells is known (the one ordering the result depends on)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import timedelta
 
 import pytest
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from pipeline_core.avro_codec import default_registry
@@ -28,7 +27,8 @@ from pipeline_core.security import principal_env
 from pipeline_core.settings import free_ports
 from pipeline_core.topics import DATA_PARTITIONS, shop_key
 from streams.aggregation import DisclosureRules, Granularity, WindowPolicy
-from tests.integration.connector_rig import wait_for
+from tests.support.waiting import wait_for
+from tests.support.workers import start_worker, stop_worker
 from tests.unit.test_aggregation_shards import run_single, topic_of, workload
 
 pytestmark = pytest.mark.kafka
@@ -40,33 +40,29 @@ WORKER_ARGS = ("worker", "aggregation", "--k", "3", "--dominance", "0.6", "--tic
                "--hourly-lateness", "48", "--daily-lateness", "62")
 
 
-def start_worker(settings, app_id: str, port: int, folder) -> subprocess.Popen:
+def start_aggregator(settings, app_id: str, port: int, folder) -> subprocess.Popen:
     folder = folder / f"worker-{port}"  # a worker's own RocksDB files
     folder.mkdir()
     env = {**os.environ, **principal_env(settings, "aggregation-worker"), "POWERSELL_LOG_LEVEL": "WARNING",
            "POWERSELL_DATA_DIR": str(folder)}
-    log = open(folder / "worker.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "powersell.cli", *WORKER_ARGS, "--app-id", app_id,
-                             "--metrics-port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def stop(proc) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return start_worker(env, *WORKER_ARGS, "--app-id", app_id, "--metrics-port", str(port),
+                        log_path=folder / "worker.log")
 
 
 def start_at_end(settings, group: str) -> None:
     """Commit the group's offsets at the inputs' end: the run reads only what is produced from now on."""
     ends = end_offsets(settings, INPUTS)
-    admin = admin_client(settings)
-    try:
-        admin.alter_group_offsets(group, {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-    finally:
-        admin.close()
+
+    def committed() -> bool:
+        admin = admin_client(settings)
+        try:
+            admin.alter_group_offsets(group, {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
+            return True
+        except KafkaError:  # a fresh broker has no group coordinator until its offsets topic is up
+            return False
+        finally:
+            admin.close()
+    wait_for(committed, 60)
 
 
 def members(settings, group: str) -> int:
@@ -123,7 +119,7 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
     """Start `workers` workers of one group, feed the records, wait for the expected cells; returns their ports."""
     start_at_end(settings, app_id)
     ports = free_ports(workers)
-    procs = [start_worker(settings, app_id, port, tmp_path) for port in ports]
+    procs = [start_aggregator(settings, app_id, port, tmp_path) for port in ports]
     try:
         def joined():
             assert all(p.poll() is None for p in procs), "a worker stopped"
@@ -166,7 +162,7 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
         return ports
     finally:
         for proc in procs:
-            stop(proc)
+            stop_worker(proc)
 
 
 def test_two_aggregation_workers_publish_exactly_the_cells_of_one(kafka, tmp_path):
