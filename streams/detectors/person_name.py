@@ -199,6 +199,10 @@ _ANCHOR_FIRSTS = frozenset(m.group() for m in (_TOKEN.match(w.lower()) for w in 
     + ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mdm", "khun", "a", "c", "e"))) if m)
 
 
+# where one of those words starts, found by `re` rather than by a loop over every word
+_ANCHOR_FIRST = re.compile(
+    "(?=[" + "".join(sorted({re.escape(w[0]) for w in _ANCHOR_FIRSTS})) + "])"
+    rf"(?<![a-z\u00c0-\u024f\u1e00-\u1eff])(?:{_trie_pattern(tuple(_ANCHOR_FIRSTS))})(?![a-z\u00c0-\u024f\u1e00-\u1eff])")
 _NAME_AFTER_KINDS = frozenset({"short", "family"})
 
 
@@ -212,9 +216,9 @@ def _anchors(t: ScanText, lower: str, ascii_only: bool) -> Iterator[re.Match]:
         return
     match = (_ANCHORS_ASCII if ascii_only else _ANCHORS_ACCENTED).match
     last = 0
-    for w in _TOKEN.finditer(lower):
+    for w in _ANCHOR_FIRST.finditer(lower):
         p = w.start()
-        if p >= last and w.group() in _ANCHOR_FIRSTS:
+        if p >= last:
             m = match(lower, p)
             if m is not None and (m.lastgroup not in _NAME_AFTER_KINDS or _NAME_AFTER.match(lower, m.end())):
                 last = m.end()

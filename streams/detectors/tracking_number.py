@@ -51,17 +51,19 @@ OTHER_CODES = Context(tuple(w for w in ORDER_WORDS if w not in _TRACKING_SET) + 
                       before=30)
 _CONTEXTS = {"tracking": TRACKING, "other": OTHER_CODES}
 
-_S10 = re.compile(r"(?<![A-Za-z0-9])(?P<value>[A-Z]{2}(?P<serial>[0-9]{8})(?P<check>[0-9])[A-Z]{2})(?![A-Za-z0-9])")
+# the lookbehinds come after the first letter, so that `re` can skip ahead to capitals
+_S10 = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z](?P<serial>[0-9]{8})(?P<check>[0-9])[A-Z]{2}(?![A-Za-z0-9])")
 _CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])(?=[A-Za-z.\-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9]|[\-.](?=[A-Za-z0-9])){7,29}"
                    r"(?![A-Za-z0-9@])")  # with a digit among its first letters
 _DIGIT = re.compile(r"[0-9]")
 # carrier formats that name their carrier: a match is a tracking number without a word
 _CARRIER_CODE = re.compile(
-    r"(?<![A-Za-z0-9])(?:SPX(?:VN|TH|MY|PH|SG|ID|TW|BR|MX)[0-9]{9,13}"
-    r"|NV(?:VN|TH|SG|MY|PH|ID)[A-Z]{0,8}[0-9]{8,14}"
-    r"|KE[RX][A-Z]{0,3}[0-9]{9,12}|LEX[A-Z]{2}[0-9]{9,13}"
-    r"|TH[0-9]{10,12}[A-Z][0-9A-Z]?"
-    r"|S[0-9]{6,10}(?:\.[A-Z]{1,3}[0-9]{0,4})+\.[0-9]{6,12})(?![A-Za-z0-9])")
+    r"[KLNST](?<![A-Za-z0-9][A-Z])(?:(?<=S)PX(?:VN|TH|MY|PH|SG|ID|TW|BR|MX)[0-9]{9,13}"
+    r"|(?<=N)V(?:VN|TH|SG|MY|PH|ID)[A-Z]{0,8}[0-9]{8,14}"
+    r"|(?<=K)E[RX][A-Z]{0,3}[0-9]{9,12}|(?<=L)EX[A-Z]{2}[0-9]{9,13}"
+    r"|(?<=T)H[0-9]{10,12}[A-Z][0-9A-Z]?"
+    r"|(?<=S)[0-9]{6,10}(?:\.[A-Z]{1,3}[0-9]{0,4})+\.[0-9]{6,12})(?![A-Za-z0-9])")
+_STRONG_HINT = re.compile(r"[A-Z][A-Z0-9]")  # every code above opens so
 _CARRIERS = ("spx", "shopee express", "ghn", "giao hàng nhanh", "giao hang nhanh", "ghtk", "giao hàng tiết kiệm",
              "giao hang tiet kiem", "j&t", "j&t express", "jt express", "kerry", "kerry express", "flash",
              "flash express", "ninja van", "ninjavan", "viettel post", "viettelpost", "vnpost", "vietnam post", "ems",
@@ -74,7 +76,7 @@ _CARRIER_THEN_ORDER = re.compile(
 _SHOPEE_ORDER = re.compile(r"[0-9]{6}[A-Z0-9]{7,8}")  # YYMMDD and seven or eight letters or digits
 # a short code in capitals right after a tracking word: little more than the word may stand between
 _RIGHT_AFTER = re.compile(r"[ \t]*[:：#,(\-–]?[ \t]*$")
-_SHORT_CODE = re.compile(r"(?<![A-Za-z0-9\-_/@.#])[A-Z0-9]{6,12}(?![A-Za-z0-9@])")
+_SHORT_CODE = re.compile(r"[A-Z0-9](?<![A-Za-z0-9\-_/@.#][A-Z0-9])[A-Z0-9]{5,11}(?![A-Za-z0-9@])")
 _NOT_CODES = frozenset({"PENDING", "SHIPPED", "SHIPPING", "DELIVERED", "DELIVERY", "TRANSIT", "TRACKING",
                         "EXPRESS", "NUMBER", "STATUS", "RETURNED", "CANCELLED", "CANCELED", "PICKUP", "FREESHIP"})
 _VOWELS = frozenset("AEIOU")
@@ -93,7 +95,8 @@ class TrackingNumberDetector(Detector):
     min_digits = 0
 
     def applies(self, t: ScanText) -> bool:
-        return _DIGIT.search(t.text) is not None or TRACKING.present(t)  # "tracking LBPWVOHN" has no digit
+        # a code that names its carrier opens with two capitals; every other needs a tracking word
+        return _STRONG_HINT.search(t.text) is not None or TRACKING.present(t)  # "tracking LBPWVOHN"
 
     def find(self, t: ScanText) -> Iterator[Span]:
         text = t.text
@@ -114,26 +117,20 @@ class TrackingNumberDetector(Detector):
             if label_end >= 0 and _RIGHT_AFTER.match(text, label_end, start) \
                     and nearest(t, start, _CONTEXTS) == "tracking":
                 yield m.span()  # "GHN tracking GMZCF4X", "Parcel G96A0HR", "tracking LBPWVOHN"
+            elif _CARRIER_THEN_ORDER.search(lower, max(0, start - 60), start):
+                yield m.span()  # "GHN báo giao thất bại đơn LWAIGHY"
         for m in _CODE.finditer(text):
             code = m.group()
-            start = m.start()
-            if _CARRIER_CODE.fullmatch(code):
-                continue
             digits = len(_DIGIT.findall(code))
             letters = sum(1 for c in code if c.isalpha())
-            label = nearest(t, start, _CONTEXTS)
             if digits < 6 and not (len(code) in (8, 9) and digits >= 2 and code.isupper() and letters >= 3):
                 continue
             if letters and not any(c.isupper() for c in code) and digits < 6:
                 continue
+            start = m.start()
+            label = nearest(t, start, _CONTEXTS)
             if label == "tracking":
                 yield m.span()
-            elif label == "other" and not _SHOPEE_ORDER.fullmatch(code) \
+            elif label == "other" and not _SHOPEE_ORDER.fullmatch(code) and not _CARRIER_CODE.fullmatch(code) \
                     and _CARRIER_THEN_ORDER.search(lower, max(0, start - 60), start):
                 yield m.span()  # "J&T báo giao thất bại đơn 829639691334"
-        for m in _SHORT_CODE.finditer(text):  # "GHN báo giao thất bại đơn LWAIGHY"
-            code, start = m.group(), m.start()
-            digits = len(_DIGIT.findall(code))
-            if len(code) - digits >= 2 and code not in _NOT_CODES and (digits or sum(c in _VOWELS for c in code) <= 2) \
-                    and _CARRIER_THEN_ORDER.search(lower, max(0, start - 60), start):
-                yield m.span()
