@@ -20,7 +20,9 @@ from .avro_codec import SchemaRegistry, default_registry
 from .errors import BrokerError, TopicError
 from .security import kafka_client_config
 from .settings import Settings
-from .topics import CATALOG, Topic, partition_key, replication_for, topic
+from .partitions import refuse_repartitioning
+from .topics import (CATALOG, DATA_PARTITIONS, SHOP_KEY, AccessClass, Topic, partition_key, replication_for,
+                     topic)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ def _ensure_topics(settings: Settings, topics: tuple[Topic, ...]) -> TopicsRepor
     admin = admin_client(settings)
     try:
         present = {d["name"]: len(d["partitions"]) for d in admin.describe_topics()}
+        # the shop-keyed topics and the workers' own that follow them: another count on the cluster is refused
+        refuse_repartitioning({t.name: present[t.name] for t in topics if t.name in present and t.partitions ==
+                               DATA_PARTITIONS and (t.key == SHOP_KEY or t.partition_by == "subject"
+                                                    or t.access is AccessClass.INTERNAL)}, DATA_PARTITIONS)
         missing = [t for t in topics if t.name not in present]
         created: list[str] = []
         refused: list[str] = []

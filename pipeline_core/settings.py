@@ -55,6 +55,8 @@ SETTINGS_DOC = {
     "POWERSELL_CACHE_DIR": ("~/.cache/powersell-pipeline", "Kafka jars resolved by Maven (reused offline)"),
     "POWERSELL_METRICS_PORT": ("9400", "port for /metrics and /healthz of pipeline processes (0: any free port)"),
     "POWERSELL_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "POWERSELL_PARTITIONS": ("4", "partitions of raw.*, consent.events and redacted.* (co-partitioned) and the workers' "
+                             "own topics; chosen once per cluster: a cluster with another count is refused"),
     "POWERSELL_BIND_HOST": ("127.0.0.1", "address servers listen on (metrics, simulators, webhook); 0.0.0.0 in containers"),
     "POWERSELL_KEYSTORE_DIR": ("<POWERSELL_DATA_DIR>/keys/keystore",
                                "per-subject data keys and the master key (0700); every process must see the same folder"),

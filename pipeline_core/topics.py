@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Literal
 
 from .errors import TopicError
+from .partitions import data_partitions
 
 NS = "com.powersell.pipeline"
 DAY_MS = 24 * 3600 * 1000
@@ -56,8 +57,8 @@ def replication_for(brokers: int) -> tuple[int, int]:
     return factor, 2 if factor == 3 else 1
 
 
-# Data topics and the consent topic share a partition count: Faust joins them by shop.
-DATA_PARTITIONS = 4
+# Data topics and the consent topic share a partition count: Faust joins them by shop (a deployment setting).
+DATA_PARTITIONS = data_partitions()
 SHOP_KEY = "marketplace:shop_id"
 
 CATALOG: tuple[Topic, ...] = (
