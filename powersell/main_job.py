@@ -1,119 +1,48 @@
-"""`powersell-pipeline run`: the whole pipeline so far on one machine, for a bounded time.
+"""`powersell-pipeline run`: the whole pipeline on one machine, for a bounded time, with shop
+owners who act on their privacy rights while it runs.
 
-Kafka, the catalog's topics, the three marketplace simulators, the connectors (with
-every simulated shop authorising PowerSell first), the webhook receiver and the redaction
-worker; then a summary a newcomer can read: events per topic, dead letters by reason, a
-raw event beside its redacted form, the metrics endpoints, and a leak scan of every
-downstream topic for the personal data seen in this run's raw events. Everything it
-started is stopped on exit or Ctrl-C."""
+Kafka, the catalog's topics, the three marketplace simulators, the connectors (every simulated
+shop authorises PowerSell first), the webhook receiver, the privacy worker and the aggregation
+worker. While the connectors run, four shop owners act (powersell.run.owners): one withdraws
+its connection and later connects again, one opts in to marketing and then out, one asks for
+erasure, one authorises a partner. Then a summary a newcomer can read (powersell.run.report):
+each promise with what happened and its proof read back from the topics, the published
+analytics cells with their numbers and why the others were suppressed, events per topic,
+filtered events and dead letters by reason, a raw order beside its redacted form, and a leak
+scan of every downstream topic. Everything it started is stopped on exit or Ctrl-C."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from pipeline_core.avro_codec import default_registry
+from pipeline_core.errors import PipelineError
 from pipeline_core.kafka_io import AvroPublisher, end_offsets, ensure_topics, read_since
 from pipeline_core.security import as_principal, kafka_client_config, principal_env, without_security_env
 from pipeline_core.settings import Settings, free_ports
 from pipeline_core.topics import CATALOG, AccessClass
 
-RAW = ("raw.shops", "raw.products", "raw.orders")
+from .run import evidence, proofs, report
+from .run.progress import phase, progress_for
+
+RAW = proofs.RAW
 DOWNSTREAM = tuple(t.name for t in CATALOG if t.access in (AccessClass.DOWNSTREAM, AccessClass.PARTNER))
-WATCHED = RAW + DOWNSTREAM + ("consent.events", "ops.dead-letters", "audience.marketing", "audience.service")
-DEMO_K = 3  # the simulated world is small: cells need 3 shops and 3 buyers here (the worker's default is 10)
-
-
-def scrape(port: int) -> dict[tuple[str, tuple], float]:
-    """{(sample name, sorted labels): value} from a process's /metrics; empty when it does not answer."""
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
-            text = reply.read().decode()
-    except OSError:
-        return {}
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def metric_total(samples, name: str, **labels) -> float:
-    return sum(v for (n, ls), v in samples.items() if n == name and all(dict(ls).get(k) == w for k, w in labels.items()))
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def personal_values(registry, records) -> set[str]:
-    """Every string this run's raw events hold in fields tagged as personal (free text excluded:
-    it is mostly not personal; what the scanner finds in it is checked by the leak test)."""
-    values: set[str] = set()
-
-    def walk(schema, value, named):
-        if isinstance(schema, list):
-            for branch in schema:
-                if branch != "null":
-                    walk(branch, value, named)
-            return
-        if isinstance(schema, str):
-            schema = named.get(schema, schema)
-        if isinstance(schema, dict) and schema.get("type") == "record" and isinstance(value, dict):
-            named[f"{schema.get('namespace', '')}.{schema['name']}"] = schema
-            for field in schema["fields"]:
-                kind = field.get("pii")
-                v = value.get(field["name"])
-                if kind not in (None, "none", "free_text", "card_last4", "location_region"):
-                    for item in (v if isinstance(v, list) else [v]):
-                        if _distinctive(item):
-                            values.add(item)
-                walk(field["type"], v, named)
-        elif isinstance(schema, dict) and schema.get("type") == "array" and isinstance(value, list):
-            for item in value:
-                walk(schema["items"], item, named)
-
-    for name, record in records:
-        walk(registry.definition(name), record, {})
-    return values
-
-
-def opened_raw(settings, registry, decoded_raw) -> list[tuple[str, dict]]:
-    """The raw events with their sealed fields opened (the key store of this data dir), to know which
-    personal values to look for; a record of an erased subject cannot be opened and is left out."""
-    from pipeline_core.keystore import open_keystore
-    from pipeline_core.pseudonyms import pipeline_pseudonym_key
-    from pipeline_core.sealing import RecordSealer, SealingError
-
-    sealer = RecordSealer(open_keystore(settings), pipeline_pseudonym_key(settings.data_dir), registry)
-    out = []
-    for _, (name, record) in decoded_raw:
-        try:
-            out.append((name, sealer.open(name, record)))
-        except SealingError:
-            continue
-    return out
-
-
-def plaintext_in(values, stored: list[bytes]) -> list[str]:
-    """The values readable as UTF-8 in stored bytes (raw topics, dead letters): none, when sealing works."""
-    needles = {v: v.encode("utf-8") for v in values}
-    return [v for v, needle in needles.items() if any(needle in blob for blob in stored)]
-
-
-def _distinctive(value) -> bool:
-    """Worth scanning for: short numbers such as postal codes also occur as prices and counts."""
-    if not isinstance(value, str) or len(value) < 6:
-        return False
-    digits = sum(ch.isdigit() for ch in value)
-    return not (digits == len(value) and digits < 9)
+WATCHED = RAW + DOWNSTREAM + ("consent.events", "ops.dead-letters", "audience.marketing", "audience.service",
+                              "privacy.erasure-requests", "privacy.erasure-receipts")
+K = 10  # the aggregation worker's default: cells need 10 distinct shops and 10 distinct buyers
+# The simulated world, sized so that a default run publishes cells at k = 10: 24 shops per marketplace
+# (12 in Vietnam, 12 in Thailand) with two days of history. A window is published once it has ended, so
+# yesterday's daily cell of each marketplace and country holds a whole day of orders from every shop,
+# whatever the time of day (over the default 45 days, most days would have orders from too few shops).
+WORLD = {"products_per_shop": 4, "orders_per_shop": 24, "history_days": 2}
+TICK_SECONDS, TICK_CHANGES = 1.0, 5  # 5 changes a second per marketplace: one of a given shop about every 5 s
 
 
 def run_pipeline(args, settings: Settings) -> int:
@@ -124,143 +53,310 @@ def run_pipeline(args, settings: Settings) -> int:
     from connectors.metrics import ConnectorMetrics
     from connectors.runner import ConnectorService
     from connectors.webhook import WebhookReceiver
-
     from pipeline_core.aiohttp_thread import serve_in_thread
     from pipeline_core.kafka_broker import LocalKafka, broker_answers
     from pipeline_core.metrics import serve_metrics
 
+    from .run.owners import ShopOwners, choose_shops
+
     started = time.monotonic()
-    broker = LocalKafka(settings, progress=lambda m: say(f"  {m}"))
-    # a broker that already answers (ours, or docker compose's) is used as it is
-    we_started_kafka = not broker.status().running and not broker_answers(
-        settings.bootstrap_servers, timeout=5, client_config=kafka_client_config(settings))
+    progress = progress_for()
+    broker = LocalKafka(settings, progress=progress.update)
     stack: list = []  # what to stop, last first
     stop = threading.Event()
+    we_started_kafka = False
+    registry = default_registry()
     try:
-        say("[1/5] Kafka broker")
-        if we_started_kafka:
-            broker.up()
-        ensure_topics(settings)
-        since = end_offsets(settings, WATCHED)
+        with phase(progress, "[1/5] Kafka", "looking for a broker"):
+            # a broker that already answers (ours, or docker compose's) is used as it is
+            we_started_kafka = not broker.status().running and not broker_answers(
+                settings.bootstrap_servers, timeout=5, client_config=kafka_client_config(settings))
+            if we_started_kafka:
+                broker.up()
+            ensure_topics(settings)
+            since = end_offsets(settings, WATCHED)
+            progress.update(f"broker at {settings.bootstrap_servers}")
 
-        say("[2/5] marketplace simulators (seeded Vietnamese and Thai shops, changing every 2 s)")
-        sims, servers = {}, {}
-        for name in MARKETPLACES:
-            sims[name] = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=2.0)
-            servers[name] = serve_simulator(sims[name])
-            stack.append(servers[name].stop)
-            say(f"  {name:<12} {servers[name].url}")
+        with phase(progress, "[2/5] starting processes"):
+            progress.update("marketplace simulators")
+            sims, servers, shops = {}, {}, {}
+            for name in MARKETPLACES:
+                sims[name] = simulator_for(name, seed=args.seed, shops=args.shops, tick_interval=TICK_SECONDS,
+                                           tick_changes=TICK_CHANGES, **WORLD)
+                servers[name] = serve_simulator(sims[name])
+                stack.append(_once(servers[name].stop))
+                shops[name] = list(sims[name].world.shops)  # before any tick: nothing changes it concurrently
+            plan = choose_shops(shops)
 
-        say("[3/5] stream workers (faust-streaming): privacy (consent gate + redaction) and aggregation")
-        # each process is its own principal: a password file named in its environment, never on its command line
-        worker_env = {**without_security_env(os.environ), "POWERSELL_LOG_LEVEL": "WARNING",
-                      "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
-        principals = {"privacy worker": "privacy-worker", "aggregation worker": "aggregation-worker"}
-        ports = dict(zip(("connectors", "privacy worker", "aggregation worker"), free_ports(3)))
-        workers = {}
-        for label, argv in (("privacy worker", ["worker", "redaction"]),
-                            ("aggregation worker", ["worker", "aggregation", "--k", str(DEMO_K), "--tick-seconds", "2"])):
-            log_path = settings.data_dir / f"run-{argv[1]}-worker.log"
-            workers[label] = subprocess.Popen([sys.executable, "-m", "powersell.cli", *argv, "--metrics-port",
-                                               str(ports[label])], stdout=subprocess.DEVNULL,
-                                              env={**worker_env, **principal_env(settings, principals[label])},
-                                              stderr=open(log_path, "wb"))
-            stack.append(lambda p=workers[label]: _stop(p))
-            say(f"  {label:<19} metrics http://127.0.0.1:{ports[label]}/metrics  log {log_path}")
-        worker = workers["privacy worker"]
+            # each worker is its own principal: a password file named in its environment, never on its command line
+            worker_env = {**without_security_env(os.environ), "POWERSELL_LOG_LEVEL": "WARNING",
+                          "POWERSELL_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
+            principals = {"privacy worker": "privacy-worker", "aggregation worker": "aggregation-worker"}
+            ports = dict(zip(("connectors", "privacy worker", "aggregation worker"), free_ports(3)))
+            workers, logs = {}, {}
+            for label, argv in (("privacy worker", ["worker", "redaction"]),
+                                ("aggregation worker", ["worker", "aggregation", "--k", str(K), "--tick-seconds", "2"])):
+                progress.update(label)
+                logs[label] = settings.data_dir / f"run-{argv[1]}-worker.log"
+                workers[label] = subprocess.Popen(
+                    [sys.executable, "-m", "powersell.cli", *argv, "--metrics-port", str(ports[label])],
+                    stdout=subprocess.DEVNULL, stderr=open(logs[label], "wb"),
+                    env={**worker_env, **principal_env(settings, principals[label])})
+                stack.append(lambda p=workers[label]: _stop(p))
 
-        say(f"[4/5] connectors for {args.duration:.0f} s (every simulated shop authorises PowerSell first)")
-        connector_settings = as_principal(settings, "connectors")  # the connectors and webhook receiver, in this process
-        publisher = AvroPublisher(connector_settings, client_id="powersell-run")
-        stack.append(publisher.close)
-        metrics = ConnectorMetrics()
-        metrics_server = serve_metrics(metrics.registry, ports["connectors"])
-        stack.append(metrics_server.stop)
-        say(f"  connectors          metrics http://127.0.0.1:{metrics_server.port}/metrics")
-        connectors = {}
-        sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=60)
-        for name in MARKETPLACES:
-            market = marketplace_config(name, simulator_env(name, servers[name]))
-            connectors[name] = build_connector(connector_settings, market, sync, publisher, metrics)
-            stack.append(connectors[name].close)
-            authorise_simulated_shops(connectors[name], servers[name].url)
-        receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()}, "http://127.0.0.1:0")
-        webhook = serve_in_thread(receiver.app(), name="webhook")
-        receiver.callback_base_url = webhook.url  # the URL the simulators sign pushes for
-        receiver.start()
-        stack.append(webhook.stop)
-        stack.append(receiver.stop)
-        for name, sim_server in servers.items():
-            _post(f"{sim_server.url}/_sim/webhook", {"url": f"{webhook.url}/webhooks/{name}"})
+            progress.update("connectors and webhook receiver; every simulated shop authorises PowerSell")
+            connector_settings = as_principal(settings, "connectors")  # the connectors and webhook receiver, here
+            publisher = AvroPublisher(connector_settings, client_id="powersell-run")
+            stack.append(publisher.close)
+            metrics = ConnectorMetrics()
+            metrics_server = serve_metrics(metrics.registry, ports["connectors"])
+            stack.append(metrics_server.stop)
+            connectors = {}
+            sync = SyncConfig(poll_interval=10.0, lookback=timedelta(minutes=10), full_sync_days=3)
+            for name in MARKETPLACES:
+                market = marketplace_config(name, simulator_env(name, servers[name]))
+                connectors[name] = build_connector(connector_settings, market, sync, publisher, metrics)
+                stack.append(connectors[name].close)
+                authorise_simulated_shops(connectors[name], servers[name].url)
+            receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()}, "http://127.0.0.1:0")
+            webhook = serve_in_thread(receiver.app(), name="webhook")
+            receiver.callback_base_url = webhook.url  # the URL the simulators sign pushes for
+            receiver.start()
+            stack.append(_once(webhook.stop))
+            stack.append(_once(receiver.stop))
+            for name, sim_server in servers.items():
+                _post(f"{sim_server.url}/_sim/webhook", {"url": f"{webhook.url}/webhooks/{name}"})
+            _wait_ready(progress, workers, ports, logs, stop)
 
+        sealer = evidence.record_sealer(settings, registry)
+        owners_publisher = AvroPublisher(settings, client_id="powersell-run-owners")  # the app's side: the operator
+        stack.append(owners_publisher.close)
+
+        def read_keys(topic_name):
+            return [(k.decode() if k else None, registry.decode(v)[1] if v else None)
+                    for _, k, v, _ in read_since(settings, {tp: o for tp, o in since.items() if tp.topic == topic_name})]
+
+        def opened_now(subject):
+            raw_now = read_since(settings, {tp: o for tp, o in since.items() if tp.topic in RAW})
+            return evidence.shop_records_opened(sealer, _decode_raw(registry, raw_now), subject)
+
+        owners = ShopOwners(settings, plan, {n: s.url for n, s in servers.items()}, owners_publisher,
+                            read_keys, opened_now, progress.note)
         counts: Counter = Counter()
 
-        def progress(name):
-            def show(report):
-                counts.update({f"{name}:{k}": v for k, v in report.published.items()})
-            return show
+        def on_report(name):
+            def seen(sync_report):
+                counts.update({name: sum(sync_report.published.values())})
+                if sync_report.skipped and f"{name}:{sync_report.shop_id}" == plan.withdraw:
+                    owners.timeline.polls_skipped += 1
+            return seen
 
-        deadline = time.monotonic() + args.duration
-        threads = [threading.Thread(target=ConnectorService(c.syncer, sync.poll_interval, progress(n)).run,
-                                    args=(lambda: stop.is_set() or time.monotonic() >= deadline,), daemon=True)
-                   for n, c in connectors.items()]
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
-            time.sleep(2)
-            total = sum(counts.values())
-            say(f"  {total} raw events published, {int(max(0, deadline - time.monotonic()))} s left")
-        publisher.flush()
+        with phase(progress, f"[3/5] syncing for {args.duration:.0f} s"):
+            deadline = time.monotonic() + args.duration
+            threads = [threading.Thread(target=ConnectorService(c.syncer, sync.poll_interval, on_report(n)).run,
+                                        args=(lambda: stop.is_set() or time.monotonic() >= deadline,), daemon=True)
+                       for n, c in connectors.items()]
+            for t in threads:
+                t.start()
+            owners.start(args.duration)
+            while any(t.is_alive() for t in threads):
+                left = int(max(0, deadline - time.monotonic()))
+                progress.update(" · ".join(f"{n} {counts[n]:,}" for n in MARKETPLACES) + f" raw events; {left} s left")
+                time.sleep(0.5)
+            owners.stop()
+            # the marketplaces stop changing and pushing: nothing reaches the raw topics after this phase
+            for name, sim_server in servers.items():
+                _post(f"{sim_server.url}/_sim/webhook", {"url": None})
+            for fn in stack[::-1]:
+                if getattr(fn, "marketplace_side", False):
+                    fn()
+            publisher.flush()
+            progress.finish(f"{sum(counts.values()):,} raw events published")
 
-        say("[5/5] waiting for the stream workers to catch up")
-        registry = default_registry()
-        raw = [(t, k, v) for t, k, v, _ in read_since(settings, {tp: o for tp, o in since.items() if tp.topic in RAW})]
-        catch_up = time.monotonic() + 180
-        while time.monotonic() < catch_up and worker.poll() is None:
-            decided = metric_total(scrape(ports["privacy worker"]), "powersell_records_consumed_total", stage="redactor")
-            say(f"  privacy worker: {decided:.0f} of {len(raw)} raw events decided")
-            if decided >= len(raw):
-                break
-            time.sleep(2)
-        published_before = time.monotonic() + 30   # the aggregation worker publishes on its next ticks
-        while time.monotonic() < published_before and not any(
-                t == "analytics.aggregates" for t, *_ in read_since(settings, {tp: o for tp, o in since.items()
-                                                                               if tp.topic == "analytics.aggregates"})):
-            time.sleep(2)
-        time.sleep(4)  # two more ticks: the windows the last events touched
-        records = read_since(settings, since)
-        # the analytics topic as a consumer that upserts by key sees it: from its start, not only this run's versions
-        records = [r for r in records if r[0] != "analytics.aggregates"] + read_since(
-            settings, {tp: 0 for tp in since if tp.topic == "analytics.aggregates"})
-        endpoints = {label: f"http://127.0.0.1:{port}/metrics" for label, port in ports.items()}
-        return summary(settings, registry, records, raw, endpoints, scrape(ports["privacy worker"]),
-                       all(p.poll() is None for p in workers.values()), started)
+        with phase(progress, "[4/5] waiting for the workers"):
+            raw = read_since(settings, {tp: o for tp, o in since.items() if tp.topic in RAW})
+            catch_up = time.monotonic() + 180
+            privacy = workers["privacy worker"]
+            while time.monotonic() < catch_up and privacy.poll() is None:
+                decided = evidence.metric_total(evidence.scrape(ports["privacy worker"]),
+                                                "powersell_records_consumed_total", stage="redactor")
+                progress.update(f"privacy worker: {decided:,.0f} of {len(raw):,} raw events decided")
+                if decided >= len(raw):
+                    break
+                time.sleep(1)
+            progress.update("the erasure receipt")
+            owners.wait_for_receipt(60, stopped=lambda: privacy.poll() is not None)
+            _wait_for_aggregates(settings, progress, workers["aggregation worker"], ports["aggregation worker"])
+
+        with phase(progress, "[5/5] reading the topics back"):
+            records = read_since(settings, since)
+            privacy_metrics = evidence.scrape(ports["privacy worker"])
+            endpoints = {label: f"http://127.0.0.1:{port}/metrics" for label, port in ports.items()}
+            summary = build(settings, registry, sealer, records, privacy_metrics, owners, endpoints,
+                            all(p.poll() is None for p in workers.values()), started)
+        progress.close()
+        _print(summary, args.json)
+        return 0 if summary["ok"] else 1
     except KeyboardInterrupt:
         stop.set()
-        say("interrupted: stopping everything this run started")
+        progress.close()
+        print("interrupted: stopping everything this run started", file=sys.stderr, flush=True)
         return 130
     finally:
         stop.set()
+        progress.close()
         for fn in reversed(stack):
             try:
                 fn()
             except Exception:  # stopping the rest matters more
                 pass
         if we_started_kafka and not args.keep_kafka:
-            say("stopping the broker this run started (use --keep-kafka to leave it running)")
+            print("stopping the broker this run started (use --keep-kafka to leave it running)", file=sys.stderr,
+                  flush=True)
             broker.down()
 
 
-def _stage(registry, value):
-    try:
-        return registry.decode(value)[1]["stage"]
-    except Exception:
-        return None
+def _wait_ready(progress, workers, ports, logs, stop, timeout: float = 180.0) -> None:
+    """Until both workers have joined their groups (their /readyz), so the run's first events are not
+    waiting on a rebalance; a worker that exits is reported with its log."""
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    waiting = dict(workers)
+    while waiting and time.monotonic() < deadline and not stop.is_set():
+        for label, process in list(waiting.items()):
+            if process.poll() is not None:
+                raise PipelineError(f"the {label} exited at start; see {logs[label]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{ports[label]}/readyz", timeout=2):
+                    del waiting[label]
+            except OSError:
+                pass
+        if waiting:
+            progress.update("waiting for " + " and ".join(waiting) + " to join their consumer groups")
+            time.sleep(1)
+
+
+def _wait_for_aggregates(settings, progress, worker, port, timeout: float = 90.0, quiet: float = 6.0) -> None:
+    """Until the aggregation worker has consumed its input (its lag gauge, updated every 5 s) and published
+    nothing new for `quiet` seconds (three publishing ticks): the last windows are then out."""
+    deadline, last, still_since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline and worker.poll() is None:
+        lag = evidence.metric_total(evidence.scrape(port), "powersell_consumer_lag_records", stage="aggregator")
+        published = sum(end_offsets(settings, ("analytics.aggregates",)).values())
+        if published != last:
+            last, still_since = published, time.monotonic()
+        progress.update(f"aggregation worker: {lag:,.0f} events behind, {published:,} aggregate records")
+        if lag == 0 and time.monotonic() - still_since >= quiet:
+            return
+        time.sleep(1)
+
+
+def _decode_raw(registry, raw) -> list[tuple[str, str, dict]]:
+    out = []
+    for topic_name, _, value, *_ in raw:
+        if value:
+            try:
+                name, record = registry.decode(value)
+            except Exception:  # not ours to judge here: the privacy worker dead-letters it
+                continue
+            out.append((topic_name, name, record))
+    return out
+
+
+def build(settings, registry, sealer, records, privacy_metrics, owners, endpoints, workers_alive, started) -> dict:
+    """Decode what the run wrote and build the summary document."""
+    from streams.sharing import load_partners
+
+    decoded = []
+    for topic_name, key, value, *_ in records:
+        try:
+            decoded.append((topic_name, key.decode("utf-8", "replace") if key else None,
+                            registry.decode(value)[1] if value else None))
+        except Exception:  # a record that does not decode is counted by topic, not shown
+            decoded.append((topic_name, key.decode("utf-8", "replace") if key else None, None))
+    raw = _decode_raw(registry, [r for r in records if r[0] in RAW])
+    per_topic = Counter(t for t, *_ in records)
+    filtered = {dict(ls)["reason"]: int(v) for (n, ls), v in privacy_metrics.items()
+                if n == "powersell_records_filtered_total" and dict(ls).get("stage") == "redactor" and v}
+    dead = Counter((r["stage"], r["reason_code"]) for t, _, r in decoded if t == "ops.dead-letters" and r)
+
+    t, plan = owners.timeline, owners.timeline.plan
+    partners = {p.name: p for p in load_partners()}
+    promises = {
+        "withdrawal": proofs.withdrawal_proof(plan.withdraw, t.withdrawn, t.reconnected, decoded, filtered,
+                                              t.polls_skipped, t.changes_while_withdrawn) if t.withdrawn else None,
+        "marketing_opt_out": proofs.marketing_proof(plan.marketing, t.marketing_in, t.marketing_out, decoded)
+        if t.marketing_in else None,
+        "erasure": proofs.erasure_proof(plan.erase, t.erasure_request, t.erasure_requested, decoded, t.sealed_records,
+                                        t.opened_before, evidence.shop_records_opened(sealer, raw, plan.erase)[1])
+        if t.erasure_request else None,
+        "sharing": proofs.sharing_proof(plan.share, partners[plan.partner], t.shared, decoded, partners)
+        if t.shared else None,
+    }
+    missing = [name for name, p in promises.items() if p is None]
+    promises = {name: p for name, p in promises.items() if p is not None}
+    if missing or owners.error:  # an owner's action that never happened cannot be shown as kept
+        promises["not_acted_on"] = {"promises": missing, "error": owners.error, "kept": False, "shown": False}
+
+    latest = {}  # this run's cells, as a consumer that upserts by key sees them
+    for topic_name, key, rec in decoded:
+        if topic_name == "analytics.aggregates" and rec and (key not in latest or rec["version"] > latest[key]["version"]):
+            latest[key] = rec
+    analytics = report.analytics_section(list(latest.values()), K)
+
+    values = evidence.personal_values(registry, evidence.opened_raw(sealer, raw))
+    downstream = (text for topic_name, _, rec in decoded if topic_name in DOWNSTREAM and rec
+                  for text in evidence.texts_of(rec))
+    found = evidence.found_in(values, downstream)
+    # readable without keys: the raw records' clear fields, and the bodies kept by dead letters as UTF-8
+    stored = [text for _, _, rec in raw for text in evidence.texts_of(rec)]
+    stored += [rec["original_value"].decode("utf-8", "replace") for topic_name, _, rec in decoded
+               if topic_name == "ops.dead-letters" and rec and rec.get("original_value")]
+    in_clear = evidence.found_in(values, stored)
+    leak = {"personal_values": len(values), "in_downstream": len(found), "readable_without_keys": len(in_clear)}
+
+    redacted = {rec["event_id"]: rec for topic_name, _, rec in decoded if topic_name == "redacted.orders" and rec}
+    example = next(((name, rec) for topic_name, name, rec in raw
+                    if topic_name == "raw.orders" and rec["event_id"] in redacted and rec.get("buyer_note")), None)
+    example_view = None
+    opened = evidence.opened_raw(sealer, [("raw.orders", *example)]) if example else []
+    if opened:
+        keep = ("order_id", "buyer", "recipient", "buyer_note", "payment", "buyer_ip")
+        example_view = {"raw": {k: opened[0][1].get(k) for k in keep},
+                        "redacted": {k: redacted[example[1]["event_id"]].get(k) for k in keep}}
+    topics = [{"topic": tp.name, "access": tp.access.value, "events": per_topic[tp.name]}
+              for tp in CATALOG if tp.name in per_topic]
+    return report.build_summary(duration_s=time.monotonic() - started, bootstrap=settings.bootstrap_servers,
+                                per_topic=topics, filtered=filtered, dead_letters=dict(dead), promises=promises,
+                                analytics=analytics, leak=leak, endpoints=endpoints, workers_alive=workers_alive,
+                                example=example_view)
+
+
+def _print(summary: dict, json_path: str | None) -> None:
+    if json_path == "-":
+        print(report.to_json(summary), flush=True)
+        return
+    print("\n" + report.render_text(summary), flush=True)
+    if json_path:
+        Path(json_path).write_text(report.to_json(summary) + "\n", encoding="utf-8")
+        print(f"summary written to {json_path}", file=sys.stderr, flush=True)
+
+
+def _once(fn):
+    """A stop function that may be called early (the marketplace side, after syncing) and again on exit."""
+    done = []
+
+    def stop_once():
+        if not done:
+            done.append(True)
+            fn()
+    stop_once.marketplace_side = True
+    return stop_once
 
 
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.terminate()
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
@@ -268,81 +364,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def _post(url: str, payload: dict) -> None:
+    import json
     import urllib.request
+
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10).read()
-
-
-def summary(settings, registry, records, raw, endpoints, privacy_metrics, workers_alive, started) -> int:
-    from pipeline_core.avro_codec import jsonable
-
-    per_topic = Counter(t for t, *_ in records)
-    print(f"\nPowerSell pipeline run: {time.monotonic() - started:.0f} s, Kafka at {settings.bootstrap_servers}\n")
-    print(f"{'topic':<26}{'access':<12}{'events':>8}")
-    for t in CATALOG:
-        if t.name in per_topic:
-            print(f"{t.name:<26}{t.access.value:<12}{per_topic[t.name]:>8}")
-    filtered = {dict(ls)["reason"]: v for (n, ls), v in privacy_metrics.items()
-                if n == "powersell_records_filtered_total" and v}
-    print("\nfiltered by the consent gate: " + (", ".join(f"{r}: {v:.0f}" for r, v in sorted(filtered.items()))
-                                              or "none (every shop in this run authorised PowerSell)"))
-    dead = Counter()
-    for t, k, v, _ in records:
-        if t == "ops.dead-letters":
-            rec = registry.decode(v)[1]
-            dead[(rec["stage"], rec["reason_code"])] += 1
-    print("dead letters by reason: " + (", ".join(f"{s} {r}: {n}" for (s, r), n in sorted(dead.items())) or "none"))
-
-    decoded_raw = [(t, registry.decode(v)) for t, k, v in raw if v]
-    redacted = {}
-    for t, k, v, _ in records:
-        if t.startswith("redacted."):
-            name, rec = registry.decode(v)
-            redacted[rec["event_id"]] = rec
-    example = next(((t, rec) for t, (name, rec) in decoded_raw
-                    if t == "raw.orders" and rec.get("buyer_note") and rec["event_id"] in redacted), None)
-    if example:
-        keep = ("order_id", "buyer", "recipient", "buyer_note", "payment", "buyer_ip")
-        raw_view = {k: example[1].get(k) for k in keep}
-        red_view = {k: redacted[example[1]["event_id"]].get(k) for k in keep}
-        print("\nOne order, raw (RESTRICTED: personal data, pipeline services only):")
-        print(json.dumps(jsonable(raw_view), ensure_ascii=False, indent=2))
-        print("...and as downstream teams see it on redacted.orders:")
-        print(json.dumps(jsonable(red_view), ensure_ascii=False, indent=2))
-
-    latest = {}
-    for t, k, v, _ in records:
-        if t == "analytics.aggregates" and v:
-            rec = registry.decode(v)[1]
-            if k not in latest or rec["version"] > latest[k]["version"]:
-                latest[k] = rec
-    cells = sorted(latest.values(), key=lambda r: (r["window_start"], r["granularity"]), reverse=True)
-    print(f"\nanalytics.aggregates: {len(latest)} cells (k = {DEMO_K} shops and buyers per cell for this small "
-          f"simulated world; {sum(r['suppressed'] for r in latest.values())} suppressed). The latest country cells:")
-    print(f"  {'window':<22}{'mkt':<12}{'country':<8}{'orders':>7}{'items':>7}{'gmv':>16} {'cur':<4}{'shops':>6}{'buyers':>7}")
-    for r in [r for r in cells if r["province"] is None and r["category"] is None and (r["orders"] or r["suppressed"])][:8]:
-        window = f"{r['granularity'].lower()} {r['window_start']:%m-%d %H:%M}"
-        if r["suppressed"]:
-            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}  SUPPRESSED ({r['suppression_reason'].lower()})")
-        else:
-            v = {k: "-" if r[k] is None else str(r[k]) for k in
-                 ("orders", "items_sold", "gmv", "currency", "distinct_shops", "distinct_buyers")}
-            print(f"  {window:<22}{r['marketplace'].lower():<12}{r['country']:<8}{v['orders']:>7}{v['items_sold']:>7}"
-                  f"{v['gmv']:>16} {v['currency']:<4}{v['distinct_shops']:>6}{v['distinct_buyers']:>7}")
-
-    values = personal_values(registry, opened_raw(settings, registry, decoded_raw))
-    downstream = "\n".join(json.dumps(jsonable(registry.decode(v)[1]), ensure_ascii=False)
-                           for t, k, v, _ in records if t in DOWNSTREAM and v)
-    found = [v for v in values if v in downstream]
-    in_clear = plaintext_in(values, [v for t, k, v, _ in records if t in RAW + ("ops.dead-letters",) and v])
-    print(f"\nleak scan: {len(values)} personal values seen in this run's raw events (opened with the key store); "
-          f"{len(found)} found in downstream topics" + (" -- LEAK" if found else " (none)") +
-          f"; {len(in_clear)} readable without keys in the raw and dead-letter topics" +
-          (" -- LEAK" if in_clear else " (none: sealed at the connector)"))
-    print("\nmetrics endpoints (served while the run lasted):")
-    for label, url in endpoints.items():
-        print(f"  {label:<19} {url}")
-    ok = not found and not in_clear and workers_alive and per_topic.get("redacted.orders", 0) > 0
-    print("\nOK" if ok else "\nFAILED: see above")
-    return 0 if ok else 1
