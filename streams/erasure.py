@@ -75,6 +75,16 @@ SUBJECT_FORMS = {
 }
 
 
+def subject_pseudonym(settings: Settings) -> Callable[[str], str]:
+    """The keyed pseudonym a receipt names its subject by, under the pipeline's pseudonym key (what `erase`
+    writes and `decrypt` looks an erased subject up by)."""
+    from pipeline_core.pseudonyms import pipeline_pseudonym_key
+    from .actions.pseudonym import pseudonymise
+
+    key = pipeline_pseudonym_key(settings.data_dir)
+    return lambda subject_id: pseudonymise(key.reveal(), PSEUDONYM_NAMESPACE, "", subject_id)
+
+
 class ErasureError(PipelineError):
     """Root of the erasure's errors; messages never name the subject."""
 

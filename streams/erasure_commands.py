@@ -15,8 +15,8 @@ from typing import Callable
 
 from pipeline_core.settings import Settings
 
-from .erasure import (HANDLED_HEADER, RECEIPTS_TOPIC, REQUESTS_TOPIC, PSEUDONYM_NAMESPACE, Eraser,
-                      ErasureError, InvalidErasureRequest, KafkaCompactedLog, SubjectKeys, guess_subject_type)
+from .erasure import (HANDLED_HEADER, RECEIPTS_TOPIC, REQUESTS_TOPIC, Eraser, ErasureError, InvalidErasureRequest,
+                      KafkaCompactedLog, SubjectKeys, guess_subject_type, subject_pseudonym)
 from pipeline_core.keystore import KeyStore
 
 SUBJECT_TYPE_NAMES = {"shop": "SHOP", "seller_account": "SELLER_ACCOUNT", "buyer": "BUYER"}
@@ -27,15 +27,6 @@ def open_keystore(settings: Settings) -> KeyStore:
     POWERSELL_KEYSTORE_DIR) would report "no data key" while the real key lives on."""
     from .key_commands import open_keystore as pipeline_keystore
     return pipeline_keystore(settings, create=False)
-
-
-def subject_pseudonym(settings: Settings) -> Callable[[str], str]:
-    """The keyed pseudonym a receipt names its subject by, under the pipeline's pseudonym key."""
-    from pipeline_core.pseudonyms import pipeline_pseudonym_key
-    from .actions.pseudonym import pseudonymise
-
-    key = pipeline_pseudonym_key(settings.data_dir)
-    return lambda subject_id: pseudonymise(key.reveal(), PSEUDONYM_NAMESPACE, "", subject_id)
 
 
 def receipt_publisher(publisher) -> Callable[[dict], None]:

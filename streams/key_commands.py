@@ -86,8 +86,7 @@ def _erasure_receipt(settings: Settings, subject: str) -> bytes | None:
     """The subject's last erasure receipt (privacy.erasure-receipts, keyed by its erasure pseudonym), if any:
     what tells "erased" from "never there" once the records are tombstoned."""
     from pipeline_core.kafka_io import TopicFollower
-    from .erasure import RECEIPTS_TOPIC
-    from .erasure_commands import subject_pseudonym
+    from .erasure import RECEIPTS_TOPIC, subject_pseudonym
 
     follower = TopicFollower(settings, RECEIPTS_TOPIC, client_id="powersell-decrypt")
     try:
