@@ -103,7 +103,8 @@ def connectors_body(settings: Settings, shops: int, products: int, orders: int, 
              f"{products} products and {orders} orders per shop; wall time. Sealing on: every personal field "
              "encrypted under its shop's or buyer's data key (new buyers' keys written to the key store); off: the "
              "bench's filler store (same walk and buyer pseudonyms, no keys, no cipher). Runs interleaved on, off, "
-             "on, off; the ratio is the median of each round's on/off.")
+             "on, off; the ratio is the median of each round's on/off. The simulators run in the same process as the "
+             "connector (2 cores shared, one GIL), so these rates are a floor for the connector itself.")
     body += "\n\n" + pure_figures(worker_records, rounds, _say)
     body += f"\n\nLoad average (1/5/15 min): {load_start} at the start, {load_average()} at the end (shared machine)."
     return body
