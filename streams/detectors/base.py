@@ -58,10 +58,10 @@ def _one_to_one_table() -> dict[int, str]:
         folded = unicodedata.normalize("NFKC", ch)
         if len(folded) == 1 and folded.isascii() and folded != ch:
             table[cp] = folded
-    for cp in range(0x80, 0x10000):
-        digit = unicodedata.decimal(chr(cp), None)
-        if digit is not None:
-            table[cp] = str(digit)
+    # every decimal digit of the plane (\d is Unicode's Nd), found by one search instead of
+    # 65,000 lookups at import
+    for ch in re.findall(r"\d", "".join(map(chr, range(0x80, 0x10000)))):
+        table[ord(ch)] = str(unicodedata.decimal(ch))
     for ch in _DASHES:
         table[ord(ch)] = "-"
     for ch in _INVISIBLE:
@@ -168,6 +168,12 @@ class ScanText:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def memo_table(self) -> dict:
+        """The memo's table itself, for lookups on a hot path without a closure per call."""
+        if self._memo is None:
+            self._memo = {}
+        return self._memo
 
     @property
     def words(self) -> frozenset[str]:

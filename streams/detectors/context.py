@@ -41,8 +41,12 @@ class Context:
         return m.end() if m else -1
 
     def present(self, t: ScanText) -> bool:
-        """Whether any of the words occurs in the text at all (a cheap prefilter)."""
-        return t.memo(id(self), lambda: self._words.maybe(t) and self._present.search(t.lower) is not None)
+        """Whether any of the words occurs in the text at all (a cheap prefilter), once per text."""
+        memo, key = t.memo_table(), id(self)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._words.maybe(t) and self._present.search(t.lower) is not None
+        return found
 
     def ahead(self, t: ScanText, start: int) -> bool:
         """Whether one of the words stands ahead of `start`."""
@@ -70,7 +74,13 @@ _THAI_CHAR = re.compile(r"[\u0e01-\u0e4f]")
 
 def has_thai(t: ScanText) -> bool:
     """Whether the text has a Thai letter (asked once per text)."""
-    return t.memo("thai", lambda: _THAI_CHAR.search(t.text) is not None)
+    if t.text.isascii():
+        return False
+    memo = t.memo_table()
+    found = memo.get("thai")
+    if found is None:
+        found = memo["thai"] = _THAI_CHAR.search(t.text) is not None
+    return found
 
 
 class WordSet:
@@ -99,9 +109,8 @@ class WordSet:
 
     def maybe(self, t: ScanText) -> bool:
         words = t.words
-        hits = self.latin.intersection(words)
-        if hits:
-            for first in hits:
+        if not self.latin.isdisjoint(words):  # the usual no costs no new set
+            for first in self.latin.intersection(words):
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
@@ -148,7 +157,8 @@ def with_first_letters(words: Iterable[str]) -> str:
 
 
 def _tokens(word: str) -> list[str]:
-    return [r"\s*" if ch == " " else re.escape(ch) for ch in " ".join(word.split())]
+    # re.escape leaves letters and digits as they are: only the rest pays for the call
+    return [ch if ch.isalnum() else r"\s*" if ch == " " else re.escape(ch) for ch in " ".join(word.split())]
 
 
 def nearest(t: ScanText, start: int, contexts: dict[str, Context]) -> str | None:

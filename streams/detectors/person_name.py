@@ -249,7 +249,7 @@ class PersonNameDetector(Detector):
         scan = _NameScan(text, lower)
         for m in _anchors(t, lower, scan.ascii):
             kind = m.lastgroup
-            if kind in _LATIN_NEXT_KINDS and not scan.promising(m.end(), kind):
+            if kind in _LATIN_NEXT_KINDS and not scan.promising(m.end(), kind, m.start()):
                 continue  # the word after it can be no name: skip the slower checks
             if kind == "hon" or kind == "short":
                 span = scan.after_honorific(m.start(), m.end())
@@ -321,9 +321,11 @@ class _NameScan:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def promising(self, pos: int, kind: str) -> bool:
-        """Whether the word after an anchor ending at `pos` may open a name: capitalised, or
-        a known name, or (after a form of address or a label) not a function word."""
+    def promising(self, pos: int, kind: str, start: int) -> bool:
+        """Whether the word after an anchor from `start` to `pos` may open a name: capitalised,
+        or a known name, or (after a form of address or a label) not a function word; after a
+        form of address, an unknown word in lower case only when a context word vouches for it
+        ("giao cho anh bờm"), as after_honorific decides."""
         m = _NEXT_WORD.match(self.text, pos)
         if m is None:
             return kind in ("label", "trigger")  # "Người nhận: chị Lan", "ship cho a Tuấn"
@@ -337,8 +339,10 @@ class _NameScan:
             kind = "hon"
         if lw in _VI_STOP and lw not in _STOP_ACCENTED_ONLY and not self._honorific(lw):
             return False
-        return kind in ("label", "hon") or self._given(lw) or self._family(lw) or lw in _EN_FIRST \
-            or self._honorific(lw)
+        known = self._given(lw) or self._family(lw) or lw in _EN_FIRST
+        if kind == "hon" and not known:
+            return not self._honorific(lw) and _trigger_before(self.lower, start)
+        return known or kind == "label" or self._honorific(lw)
 
     def _given(self, lw: str) -> bool:
         return (lw in _GIVEN_ASCII) if self.ascii else (lw in _GIVEN or (lw.isascii() and lw in _GIVEN_ASCII))
