@@ -178,10 +178,12 @@ def run_pipeline(args, settings: Settings) -> int:
             catch_up = time.monotonic() + 180
             privacy = workers["privacy worker"]
             while time.monotonic() < catch_up and privacy.poll() is None:
-                decided = evidence.metric_total(evidence.scrape(ports["privacy worker"]),
-                                                "powersell_records_consumed_total", stage="redactor")
+                samples = evidence.scrape(ports["privacy worker"])
+                decided = evidence.metric_total(samples, "powersell_records_consumed_total", stage="redactor")
+                lag = [v for (n, ls), v in samples.items()  # its group's lag: another run's backlog counts too
+                       if n == "powersell_consumer_lag_records" and dict(ls).get("stage") == "redactor"]
                 progress.update(f"privacy worker: {decided:,.0f} of {len(raw):,} raw events decided")
-                if decided >= len(raw):
+                if decided >= len(raw) and lag and sum(lag) == 0:
                     break
                 time.sleep(1)
             progress.update("the erasure receipt")
@@ -316,14 +318,15 @@ def build(settings, registry, sealer, records, privacy_metrics, owners, endpoint
     leak = {"personal_values": len(values), "in_downstream": len(found), "readable_without_keys": len(in_clear)}
 
     redacted = {rec["event_id"]: rec for topic_name, _, rec in decoded if topic_name == "redacted.orders" and rec}
-    example = next(((name, rec) for topic_name, name, rec in raw
-                    if topic_name == "raw.orders" and rec["event_id"] in redacted and rec.get("buyer_note")), None)
     example_view = None
-    opened = evidence.opened_raw(sealer, [("raw.orders", *example)]) if example else []
-    if opened:
-        keep = ("order_id", "buyer", "recipient", "buyer_note", "payment", "buyer_ip")
-        example_view = {"raw": {k: opened[0][1].get(k) for k in keep},
-                        "redacted": {k: redacted[example[1]["event_id"]].get(k) for k in keep}}
+    for topic_name, name, rec in raw:  # the first order with a buyer's note that opens (not the erased shop's)
+        if topic_name == "raw.orders" and rec["event_id"] in redacted and rec.get("buyer_note"):
+            opened = evidence.opened_raw(sealer, [(topic_name, name, rec)])
+            if opened:
+                keep = ("order_id", "buyer", "recipient", "buyer_note", "payment", "buyer_ip")
+                example_view = {"raw": {k: opened[0][1].get(k) for k in keep},
+                                "redacted": {k: redacted[rec["event_id"]].get(k) for k in keep}}
+                break
     topics = [{"topic": tp.name, "access": tp.access.value, "events": per_topic[tp.name]}
               for tp in CATALOG if tp.name in per_topic]
     return report.build_summary(duration_s=time.monotonic() - started, bootstrap=settings.bootstrap_servers,
