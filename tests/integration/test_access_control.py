@@ -145,6 +145,7 @@ def _connects(config: dict) -> bool:
         admin.close()
 
 
+@pytest.mark.slow
 def test_only_a_known_user_with_its_password_over_trusted_tls_gets_in(kafka, local):
     good = kafka_client_config(kafka)
     assert _connects(good)  # the control: the operator with its own password gets in

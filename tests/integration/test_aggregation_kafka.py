@@ -102,6 +102,7 @@ class Published:
                 and r["category"] is None and not r["suppressed"] and r["orders"]}  # emptied cells: nothing to compare
 
 
+@pytest.mark.slow
 def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(own_broker, tmp_path):
     settings, env = own_broker
     rig = Rig(settings, tmp_path, "shopee")

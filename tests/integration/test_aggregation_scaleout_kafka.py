@@ -165,6 +165,7 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
             stop_worker(proc)
 
 
+@pytest.mark.slow
 def test_two_aggregation_workers_publish_exactly_the_cells_of_one(kafka, tmp_path):
     settings = kafka
     assert DATA_PARTITIONS >= 2, "two workers need at least two shards"

@@ -32,7 +32,7 @@ from tests.support.cluster import leaders, local_cluster, move_leaders
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]  # every test needs the three-node cluster (~100 s to start)
 RAW = ("raw.shops", "raw.products", "raw.orders")
 CONSENT_LEADER, DATA_LEADER = 3, 2
 T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)

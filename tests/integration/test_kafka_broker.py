@@ -72,6 +72,7 @@ def _topics(config: dict) -> list[str]:
         admin.close()
 
 
+@pytest.mark.slow
 def test_lifecycle(local_kafka: LocalKafka) -> None:
     kafka = local_kafka
     bootstrap = kafka.up(timeout=90)

@@ -251,6 +251,7 @@ def shops(marketplace: str) -> list[str]:
 
 # ---- the test -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pipeline(kafka, tmp_path):
     prometheus_bin = shutil.which("prometheus")
     if prometheus_bin is None:

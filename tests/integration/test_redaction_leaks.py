@@ -176,6 +176,7 @@ def redaction_worker(kafka, tmp_path):
     stop_worker(worker)
 
 
+@pytest.mark.slow
 def test_no_canary_reaches_any_downstream_topic(kafka, redaction_worker):
     tag = uuid.uuid4().hex[:6]
     events, canaries, known_misses = canary_events(tag)

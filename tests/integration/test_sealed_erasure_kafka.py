@@ -89,6 +89,7 @@ def erase(kafka, data_dir, subject):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_when_a_shop_and_a_buyer_are_erased_then_no_copy_of_their_personal_data_is_readable_anywhere(kafka, rig):
     registry = default_registry()
     data_dir = rig.settings.data_dir

@@ -144,6 +144,7 @@ def test_consent_written_while_the_worker_starts_is_all_applied(kafka, worker, p
     assert redacted_ids(got, shop) == expected
 
 
+@pytest.mark.slow
 def test_an_output_past_the_size_limit_is_dead_lettered_and_the_rest_of_the_batch_is_published(kafka, worker,
                                                                                                   publisher):
     # Issue 15, finding 1: 30 good orders, one whose redaction grows past the limit, 30 more, on one partition.
