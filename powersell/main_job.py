@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pipeline_core.avro_codec import default_registry
@@ -192,9 +192,12 @@ def run_pipeline(args, settings: Settings) -> int:
 
         with phase(progress, "[5/5] reading the topics back"):
             records = read_since(settings, since)
+            # the analytics as a consumer that upserts by key sees them: from the topic's start, so that a second
+            # run, whose connectors resume from their checkpoints, still shows the cells of the earlier days
+            cells = read_since(settings, {tp: 0 for tp in since if tp.topic == "analytics.aggregates"})
             privacy_metrics = evidence.scrape(ports["privacy worker"])
             endpoints = {label: f"http://127.0.0.1:{port}/metrics" for label, port in ports.items()}
-            summary = build(settings, registry, sealer, records, privacy_metrics, owners, endpoints,
+            summary = build(settings, registry, sealer, records, cells, privacy_metrics, owners, endpoints,
                             all(p.poll() is None for p in workers.values()), started)
         progress.close()
         _print(summary, args.json)
@@ -265,8 +268,9 @@ def _decode_raw(registry, raw) -> list[tuple[str, str, dict]]:
     return out
 
 
-def build(settings, registry, sealer, records, privacy_metrics, owners, endpoints, workers_alive, started) -> dict:
-    """Decode what the run wrote and build the summary document."""
+def build(settings, registry, sealer, records, cells, privacy_metrics, owners, endpoints, workers_alive,
+          started) -> dict:
+    """Decode what the run wrote (records) and the analytics topic (cells) and build the summary document."""
     from streams.sharing import load_partners
 
     decoded = []
@@ -300,9 +304,14 @@ def build(settings, registry, sealer, records, privacy_metrics, owners, endpoint
     if missing or owners.error:  # an owner's action that never happened cannot be shown as kept
         promises["not_acted_on"] = {"promises": missing, "error": owners.error, "kept": False, "shown": False}
 
-    latest = {}  # this run's cells, as a consumer that upserts by key sees them
-    for topic_name, key, rec in decoded:
-        if topic_name == "analytics.aggregates" and rec and (key not in latest or rec["version"] > latest[key]["version"]):
+    latest = {}  # the simulated world's days: its history and the run's own day
+    since_day = datetime.now(timezone.utc) - timedelta(days=WORLD["history_days"] + 1)
+    for _, key, value, *_ in cells:
+        try:
+            rec = registry.decode(value)[1] if value else None
+        except Exception:  # not an aggregate: the aggregation worker's dead letters say why
+            continue
+        if rec and rec["window_start"] >= since_day and (key not in latest or rec["version"] > latest[key]["version"]):
             latest[key] = rec
     analytics = report.analytics_section(list(latest.values()), K)
 

@@ -10,7 +10,7 @@ app would send it, and the privacy worker carries it out and publishes the recei
     then              it connects again once the marketplace shows 3 changes of it made meanwhile
                       (at the latest at 65 %), so the connector reads them and the privacy worker
                       must filter them: they are stamped while the connection was withdrawn
-    once it is in     the marketing shop opts out (at the latest at 60 %)
+    once it is in     the marketing shop opts out (at the latest at 80 %)
     the audience
     at 50 %           the erasing shop asks for erasure; its sealed records are opened just before
 
@@ -163,7 +163,7 @@ class ShopOwners:
             (lambda: at(0.15), withdraw),
             (lambda: t.withdrawn is not None and (at(0.65) or (
                 at(0.15 + 10 / duration) and self._changes_since(plan.withdraw, t.withdrawn) >= 3)), reconnect),
-            (lambda: at(0.6) or (at(0.25) and self._in_marketing(plan.marketing)), opt_out),
+            (lambda: at(0.8) or (at(0.25) and self._in_marketing(plan.marketing)), opt_out),
             (lambda: at(0.5), erase),
         ]
         try:
@@ -180,7 +180,7 @@ class ShopOwners:
             self.note(f"a shop owner's action failed: {self.error}")
 
     def stop(self) -> None:
-        """The connectors stopped. Every step falls due by 65 % of the duration, so this only ends the loop."""
+        """The connectors stopped. Every step falls due by 80 % of the duration, so this only ends the loop."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)

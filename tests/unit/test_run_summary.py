@@ -249,3 +249,12 @@ def test_off_a_terminal_progress_is_plain_lines_throttled_with_elapsed_time():
 def test_a_personal_value_is_found_only_where_it_stands_as_a_whole(values, texts, found):
     from powersell.run.evidence import found_in
     assert found_in(values, texts) == found
+
+
+def test_json_dash_prints_the_document_instead_of_the_text_and_a_path_gets_it_beside_the_text(tmp_path, capsys):
+    from powersell.main_job import _print
+    _print(summary(), "-")
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    _print(summary(), str(tmp_path / "s.json"))
+    assert capsys.readouterr().out.rstrip().endswith("OK")
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["promises"]["withdrawal"]["kept"]
