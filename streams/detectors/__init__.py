@@ -66,13 +66,17 @@ def scan(text: str) -> list[Finding]:
     if not text:
         return []
     candidates: list[tuple[int, int, int, str]] = []
+    append = candidates.append
     detector = None
     try:
         t = ScanText(text)
+        longest = t.longest_run
         for detector in DETECTORS:
-            if detector.applies(t):
+            # a detector that needs more digits in a row than the text has is not even asked
+            if detector.min_digits <= longest and detector.applies(t):
                 priority, kind = detector.priority, detector.kind
-                candidates.extend((priority, start, end, kind) for start, end in detector.find(t))
+                for start, end in detector.find(t):
+                    append((priority, start, end, kind))
     except Exception as exc:  # no text in the message, and no chained exception that may hold it
         where = f"{detector.kind} detector" if detector is not None else "normalisation"
         raise DetectorError(f"{where} failed: {type(exc).__name__}") from None

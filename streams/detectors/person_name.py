@@ -708,6 +708,8 @@ class _NameScan:
             while s > lo and _is_latin(text[s - 1]):
                 s -= 1
             found.append((s, e))
+            if not text[s].isupper():
+                break  # the name is the capitalised words at the end: none before this one counts
             q = s
             while q > lo and text[q - 1] in " \t":
                 q -= 1

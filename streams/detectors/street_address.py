@@ -116,8 +116,9 @@ for _words, _level in ((TH_STREET + _vi(VI_STREET) + EN_STREET_BEFORE, "street_b
     for _word in _words:
         _MARKER_LEVEL.setdefault("".join(_word.split()), _level)
         _MARKER_WORDS.append(_word)
-_MARKER = re.compile(_trie_pattern(_MARKER_WORDS))
-_ANY_MARKER = re.compile(with_first_letters(_MARKER_WORDS))  # the same, faster to search a whole text
+# one expression for both uses: the lookahead on first letters changes no match and makes a
+# search of a whole text faster
+_MARKER = _ANY_MARKER = re.compile(with_first_letters(_MARKER_WORDS))
 _MARKER_WORDSET = WordSet(_MARKER_WORDS)  # faster still to rule out
 
 
