@@ -532,7 +532,7 @@ def test_when_a_detector_fails_then_the_error_names_it_and_holds_no_text(monkeyp
     secret = "Zalo 0912345678"
 
     class Broken:
-        kind, priority = "BROKEN", 1
+        kind, priority, min_digits = "BROKEN", 1, 0
 
         def applies(self, t):
             return True
