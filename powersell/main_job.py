@@ -127,6 +127,7 @@ def run_pipeline(args, settings: Settings) -> int:
             for name, sim_server in servers.items():
                 _post(f"{sim_server.url}/_sim/webhook", {"url": f"{webhook.url}/webhooks/{name}"})
             _wait_ready(progress, workers, ports, logs, stop)
+            progress.update("simulators, connectors, webhook receiver and both workers up")
 
         sealer = evidence.record_sealer(settings, registry)
         owners_publisher = AvroPublisher(settings, client_id="powersell-run-owners")  # the app's side: the operator

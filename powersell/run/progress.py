@@ -61,10 +61,15 @@ class TerminalProgress:
     def __init__(self, stream: TextIO | None = None):
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.table import Column
 
         self.console = Console(file=stream or sys.stderr)
-        self._progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description}"),
-                                  TextColumn("[dim]{task.fields[detail]}"), TimeElapsedColumn(),
+        # the phase and its time first, never cut; the detail last, cut with an ellipsis on a narrow terminal
+        self._progress = Progress(SpinnerColumn(finished_text="[green]✓"),
+                                  TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+                                  TimeElapsedColumn(),
+                                  TextColumn("[dim]{task.fields[detail]}",
+                                             table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
                                   console=self.console, transient=False, redirect_stdout=False,
                                   redirect_stderr=False)
         self._progress.start()
