@@ -75,14 +75,14 @@ def members(settings, group: str) -> int:
     return len(described.get("members") or ()) if described.get("group_state") == "Stable" else 0
 
 
-def consumed(settings, group: str, topics: tuple[str, ...]) -> bool:
-    """The group's committed offsets reached the end of every partition of `topics`."""
+def consumed(settings, group: str, ends: dict) -> bool:
+    """The group's committed offsets reached `ends` (offsets taken once the records to wait for were there: the
+    live end keeps moving with the timer's ticks, which are committed every few seconds)."""
     admin = admin_client(settings)
     try:
         committed = admin.list_group_offsets({group: None})[group]
     finally:
         admin.close()
-    ends = end_offsets(settings, topics)
     return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end)
 
 
@@ -126,14 +126,17 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
             return members(settings, app_id) == workers
         wait_for(joined, 180)
         output, shards_topic = Output(settings), f"{app_id}-shards"
-        forwarded = {"since": dict(end_offsets(settings, (shards_topic,))), "products": 0}
+        forwarded = {"since": dict(end_offsets(settings, (shards_topic,))), "products": 0, "ends": None}
 
         def products_aggregated(expected_copies: int) -> bool:
             """Every product's copies are on the shards' topic and the group has consumed them all."""
-            for _, key, _, rec in read_since(settings, forwarded["since"]):
-                forwarded["since"][TopicPartition(rec.topic, rec.partition)] = rec.offset + 1
-                forwarded["products"] += bool(key and key.startswith(b"redacted.products"))
-            return forwarded["products"] >= expected_copies and consumed(settings, app_id, (shards_topic,))
+            if forwarded["ends"] is None:
+                for _, key, _, rec in read_since(settings, forwarded["since"]):
+                    forwarded["since"][TopicPartition(rec.topic, rec.partition)] = rec.offset + 1
+                    forwarded["products"] += bool(key and key.startswith(b"redacted.products"))
+                if forwarded["products"] >= expected_copies:
+                    forwarded["ends"] = dict(forwarded["since"])
+            return forwarded["ends"] is not None and consumed(settings, app_id, forwarded["ends"])
 
         publisher = AvroPublisher(settings)
         try:
