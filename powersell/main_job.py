@@ -61,7 +61,7 @@ def run_pipeline(args, settings: Settings) -> int:
 
     started = time.monotonic()
     progress = progress_for()
-    broker = LocalKafka(settings, progress=progress.update)
+    broker = LocalKafka(settings, progress=progress.news)
     stack: list = []  # what to stop, last first
     stop = threading.Event()
     we_started_kafka = False

@@ -41,6 +41,8 @@ class PlainProgress:
         """A line that stays (an event worth remembering, e.g. a shop owner's action)."""
         self._line(f"  {text}")
 
+    news = note  # a rare step worth its own line here (the broker's start), the live detail on a terminal
+
     def finish(self, detail: str | None = None) -> None:
         if self._phase is None:
             return
@@ -64,16 +66,16 @@ class TerminalProgress:
         from rich.table import Column
 
         self.console = Console(file=stream or sys.stderr)
-        # the phase and its time first, never cut; the detail last, cut with an ellipsis on a narrow terminal
-        self._progress = Progress(SpinnerColumn(finished_text="[green]✓"),
-                                  TextColumn("{task.description}", table_column=Column(no_wrap=True)),
-                                  TimeElapsedColumn(),
-                                  TextColumn("[dim]{task.fields[detail]}",
+        # the time, then the phase and its detail on one line, cut at its end on a narrow terminal
+        self._progress = Progress(SpinnerColumn(finished_text="[green]✓", table_column=Column(min_width=1)),
+                                  TimeElapsedColumn(table_column=Column(min_width=7)),
+                                  TextColumn("{task.description} [dim]{task.fields[detail]}",
                                              table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
                                   console=self.console, transient=False, redirect_stdout=False,
                                   redirect_stderr=False)
         self._progress.start()
         self._task = None
+        self._phase = ""
         # log lines (own loggers on stderr) print above the live lines instead of through them
         self._rerouted = [(h, h.setStream(_AboveLive(self._progress.console)))
                           for h in logging.getLogger().handlers
@@ -81,11 +83,20 @@ class TerminalProgress:
 
     def start(self, phase: str, detail: str = "") -> None:
         self.finish()
-        self._task = self._progress.add_task(phase, total=1, detail=detail)
+        self._phase = phase
+        self._task = self._progress.add_task(phase, total=1, detail=self._fit(detail))
 
     def update(self, detail: str) -> None:
         if self._task is not None:
-            self._progress.update(self._task, detail=detail)
+            self._progress.update(self._task, detail=self._fit(detail))
+
+    def news(self, text: str) -> None:
+        self.update(text)
+
+    def _fit(self, detail: str) -> str:
+        """The detail cut to the terminal's width: rich would squeeze the time column out instead."""
+        room = self.console.width - len(self._phase) - 12  # spinner, time, spaces
+        return detail if len(detail) <= room else detail[:max(0, room - 1)] + "…"
 
     def note(self, text: str) -> None:
         self._progress.console.print(f"  {text}", highlight=False, markup=False)
@@ -93,7 +104,7 @@ class TerminalProgress:
     def finish(self, detail: str | None = None) -> None:
         if self._task is None:
             return
-        fields = {} if detail is None else {"detail": detail}
+        fields = {} if detail is None else {"detail": self._fit(detail)}
         self._progress.update(self._task, completed=1, **fields)
         self._progress.stop_task(self._task)
         self._task = None
