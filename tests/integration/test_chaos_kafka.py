@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +47,24 @@ DAY = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=0, minute=0,
 
 
 # ---------------------------------------------------------------- processes
+def free_ports(count: int) -> int:
+    """A port P with P .. P + count - 1 free on loopback, below the kernel's ephemeral range: outgoing connections
+    take their ports from that range, so a port found free there can be taken before a broker binds it (seen: a
+    node of the cluster died on "Address already in use")."""
+    def free(port: int) -> bool:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+    for _ in range(200):
+        base = random.randrange(21000, 32000, 2)
+        if all(free(p) for p in range(base, base + count)):
+            return base
+    raise RuntimeError("no free loopback ports")
+
+
 def start(env: dict, *args: str) -> subprocess.Popen:
     return start_worker(env, *args, log_path=os.path.join(env["POWERSELL_DATA_DIR"], "worker.log"))
 
@@ -101,10 +121,9 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     from pipeline_core.kafka_broker import LocalKafka
-    from tests.integration.test_aggregation_kafka import _free_port
 
-    data = tmp_path_factory.mktemp("chaos")
-    env = {**os.environ, "POWERSELL_KAFKA_PORT": str(_free_port()), "POWERSELL_KAFKA_CONTROLLER_PORT": str(_free_port()),
+    data, port = tmp_path_factory.mktemp("chaos"), free_ports(2)
+    env = {**os.environ, "POWERSELL_KAFKA_PORT": str(port), "POWERSELL_KAFKA_CONTROLLER_PORT": str(port + 1),
            "POWERSELL_DATA_DIR": str(data / "broker")}
     env.pop("POWERSELL_BOOTSTRAP_SERVERS", None)
     env = without_security_env(env)  # this broker's own operator (auto), not the session's
@@ -184,10 +203,10 @@ class Analytics:
                 and not r["suppressed"]}
 
 
-def send(publisher: AvroPublisher, items) -> None:
+def send(publisher: AvroPublisher, items, timeout: float = 60.0) -> None:
     futures = [publisher.send(*item) for item in items]
     for f in futures:
-        f.get(timeout=60)
+        f.get(timeout=timeout)
 
 
 def redacted_count(settings: Settings, since: dict, ids: set[str]) -> int:
@@ -250,9 +269,9 @@ def test_the_raw_partitions_leader_killed_while_publishing_loses_nothing(tmp_pat
 
     from pipeline_core.kafka_broker import LocalKafka
     from pipeline_core.security import as_principal
-    from tests.support.cluster import free_cluster_ports, leaders, move_leaders
+    from tests.support.cluster import leaders, move_leaders
 
-    port = free_cluster_ports()
+    port = free_ports(6)                                        # node n: client port + 2(n-1), controller + 1
     env = {**os.environ, "POWERSELL_DATA_DIR": str(tmp_path / "broker"), "POWERSELL_KAFKA_PORT": str(port),
            "POWERSELL_KAFKA_CONTROLLER_PORT": str(port + 1), "POWERSELL_KAFKA_HEAP": "256m"}
     env.pop("POWERSELL_BOOTSTRAP_SERVERS", None)
@@ -269,41 +288,50 @@ def test_the_raw_partitions_leader_killed_while_publishing_loses_nothing(tmp_pat
         try:
             wait_for(lambda: ready(pipeline.privacy), 240)
             subjects = shops("shopee", 8)
-            publisher = AvroPublisher(settings, client_id="chaos-leader")  # acks=all, idempotent, as the connectors'
-            published, errors, stop_writing = [], [], threading.Event()
+            publishers = [AvroPublisher(settings, client_id="chaos-leader")]  # acks=all, idempotent: the connectors'
+            published, resent, errors, stop_writing = [], [], [], threading.Event()
 
             def write():
                 i = 0
                 while not stop_writing.is_set():
                     batch = orders(subjects, 20, first=i)
-                    try:
-                        send(publisher, batch)
-                    except Exception as exc:  # reported below: an acknowledged-or-failed send must not fail
-                        errors.append(type(exc).__name__)
-                        return
+                    while True:
+                        try:  # the producer retries for up to its delivery timeout (120 s) while leadership moves
+                            send(publishers[-1], batch, timeout=200)
+                            break
+                        except Exception as exc:  # Kafka's texts name topics and partitions, no values
+                            # What a connector does: its checkpoint stays, it publishes the same events again
+                            # (same ids) with a new producer. Bounded: a cluster that never recovers fails the test.
+                            resent.append(f"{type(exc).__name__}: {exc}"[:200])
+                            if len(resent) > 5:
+                                errors.append("the cluster kept refusing sends")
+                                return
+                            publishers[-1].close()
+                            publishers.append(AvroPublisher(settings, client_id="chaos-leader"))
                     published.extend(batch)
                     i += 20
                     stop_writing.wait(0.5)
             try:
-                send(publisher, grants(subjects))
+                send(publishers[0], grants(subjects))
                 since = datetime.now(timezone.utc) - timedelta(seconds=1)
                 writer = threading.Thread(target=write, daemon=True)
                 writer.start()
                 wait_for(lambda: len(published) >= 200 or errors, 120)
                 assert cluster.kill_node(victim), "the leader was not running"     # SIGKILL mid-stream
                 killed_at = len(published)
-                wait_for(lambda: len(published) >= killed_at + 300 or errors, 180)  # two replicas are in sync: on
+                wait_for(lambda: len(published) >= killed_at + 300 or errors, 420)  # two replicas are in sync: on
                 moved = leaders(operator, ("raw.orders",))
                 cluster.up(timeout=240)                                              # the node comes back, catches up
-                wait_for(lambda: len(published) >= killed_at + 500 or errors, 180)
+                wait_for(lambda: len(published) >= killed_at + 500 or errors, 420)
                 stop_writing.set()
                 writer.join(60)
             finally:
                 stop_writing.set()
-                publisher.close()
+                publishers[-1].close()
             assert errors == [] and victim not in moved.values()
             ledger = assert_nothing_lost(pipeline, since, published, "SHOPEE")
-            print(f"{len(published)} orders, node {victim} killed after {killed_at}; ledger: {ledger}")
+            print(f"{len(published)} orders, node {victim} killed after {killed_at}; sends given up by the producer "
+                  f"and sent again: {resent}; ledger: {ledger}")
         finally:
             pipeline.close()
     finally:
