@@ -3,7 +3,8 @@
 
 A decision is taken at the event's own time: a withdrawal effective at T stops events
 stamped after T and lets earlier ones through; a later re-grant opens again. History
-older than the first grant passes (it is read because the owner connected). So the
+older than the first connection grant passes (it is read because the owner connected); for
+other purposes (sharing) nothing before the first grant was authorised. So the
 book keeps a short history of changes per consent key, not only the latest status.
 Deny by default: no record, a withdrawal or an expiry all mean no.
 
@@ -70,18 +71,21 @@ class ConsentBook:
         self.store[key] = history[-MAX_CHANGES:]
         return True
 
-    def status_at(self, key: str, at: datetime | None = None) -> str | None:
+    def status_at(self, key: str, at: datetime | None = None, first_covers_past: bool = True) -> str | None:
         """The status in force at `at` (default: the latest change); None when nothing is recorded.
 
         An event older than every recorded change is the shop's history, read because the owner
         connected: the first change decides it (a first grant covers the past; a first withdrawal
-        does not)."""
+        does not). Only a connection works so: sharing granted today does not disclose what
+        happened before it, so for other purposes (`first_covers_past=False`) nothing was in force."""
         history = self.store.get(key) or []
         if not history:
             return None
         if at is None:
             return history[-1][1]
         at_ms, status = _ms(at), history[0][1]
+        if not first_covers_past and at_ms < history[0][0]:
+            return None
         for effective_ms, change in history:
             if effective_ms > at_ms:
                 break
@@ -89,7 +93,7 @@ class ConsentBook:
         return status
 
     def decide(self, subject: str, purpose: str, scope: str | None, at: datetime | None = None) -> Decision:
-        status = self.status_at(consent_key(subject, purpose, scope), at)
+        status = self.status_at(consent_key(subject, purpose, scope), at, first_covers_past=purpose == CONNECTION)
         if status == "GRANTED":
             return Decision(True, purpose)
         return Decision(False, purpose, DENIED_REASONS.get(status, "no_consent"))

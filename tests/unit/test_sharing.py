@@ -43,6 +43,8 @@ def book(*changes: tuple[str, datetime]) -> ConsentBook:
                  T0 + timedelta(hours=2), T0 + timedelta(hours=4), False, "consent_withdrawn",
                  id="regranted-later-does-not-cover-the-gap"),
     pytest.param([], T0, T0, False, "no_consent", id="never-granted"),
+    pytest.param([("GRANTED", T0)], T0 - timedelta(hours=1), T0 + timedelta(hours=1), False, "no_consent",
+                 id="history-from-before-the-first-grant-is-not-shared"),
 ])
 def test_when_sharing_is_decided_then_both_the_event_time_and_the_send_time_must_be_granted(
         changes, event_at, now, allowed, reason):
@@ -130,3 +132,10 @@ def test_when_shares_are_dropped_at_send_then_each_stage_still_balances_consumed
         assert consumed == len(orders) and consumed == produced + filtered + dead, name
     assert counted(stage, "powersell_records_produced_total", stage="sharing") == len(orders) - dropped
     assert counted(stage, "powersell_records_filtered_total", stage="sharing", reason=WITHDRAWN_AT_SEND) == dropped
+
+
+def test_a_first_connection_grant_still_covers_the_shops_history():
+    """The owner connected, so the shop's history is read; sharing, by contrast, starts at its grant."""
+    the_book = ConsentBook()
+    the_book.apply(*change(SHOP, "GRANTED", T0))
+    assert the_book.connection(SHOP, "shopee", T0 - timedelta(days=30)).allowed
