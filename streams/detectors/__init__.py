@@ -71,11 +71,10 @@ def scan(text: str) -> list[Finding]:
     try:
         t = ScanText(text)
         longest = t.longest_run
-        for detector in DETECTORS:
+        for detector, min_digits, applies, find, priority, kind in _plan():
             # a detector that needs more digits in a row than the text has is not even asked
-            if detector.min_digits <= longest and detector.applies(t):
-                priority, kind = detector.priority, detector.kind
-                for start, end in detector.find(t):
+            if min_digits <= longest and applies(t):
+                for start, end in find(t):
                     append((priority, start, end, kind))
     except Exception as exc:  # no text in the message, and no chained exception that may hold it
         where = f"{detector.kind} detector" if detector is not None else "normalisation"
@@ -83,6 +82,20 @@ def scan(text: str) -> list[Finding]:
     if not candidates:
         return []
     return [Finding(kind, *t.original_span(start, end)) for start, end, kind in _without_overlaps(candidates)]
+
+
+_PLAN: tuple = ()
+_PLAN_OF: tuple | None = None
+
+
+def _plan() -> tuple:
+    """Each detector with what scan asks of it on every text, looked up once (and again
+    when DETECTORS is replaced, as a test does)."""
+    global _PLAN, _PLAN_OF
+    if _PLAN_OF is not DETECTORS:
+        _PLAN = tuple((d, d.min_digits, d.applies, d.find, d.priority, d.kind) for d in DETECTORS)
+        _PLAN_OF = DETECTORS
+    return _PLAN
 
 
 def redact_text(text: str) -> tuple[str, Counter[str]]:
