@@ -239,6 +239,7 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
                 return message, outcome, [(t, await send(t, k, v)) for t, k, v in entries]
             names = ", ".join(f"{t} ({size} bytes)" for t, size in oversize)
             stage.metrics.dead.labels(stage=STAGE, reason="oversize_output").inc()
+            stage.unsent(tuple(entries[1:]), "oversize_output")  # its shares passed at_send: they go with it
             outcome = DeadLettered("oversize_output", dead_record(
                 message, "oversize_output", f"the redacted output would exceed the topics' limit of "
                 f"{MAX_MESSAGE_BYTES} bytes: {names}", STAGE))
