@@ -90,7 +90,7 @@ class WordSet:
     in a text with Thai letters when all of them are Thai. A yes is to be confirmed by
     the words' own expression; a no is final."""
 
-    __slots__ = ("latin", "rest", "other", "other_thai")
+    __slots__ = ("latin", "rest", "alone", "other", "other_thai")
 
     def __init__(self, words: Iterable[str]):
         rest: dict[str, set[tuple[str, ...]]] = {}
@@ -104,11 +104,14 @@ class WordSet:
                 other.append(word)
         self.latin = frozenset(rest)
         self.rest = {first: () if () in more else tuple(more) for first, more in rest.items()}  # () : alone
+        self.alone = frozenset(first for first, more in self.rest.items() if not more)  # enough on their own
         self.other = re.compile(with_first_letters(other)) if other else None
         self.other_thai = all(_THAI_CHAR.match(w) for w in other)  # then a text without Thai has none
 
     def maybe(self, t: ScanText) -> bool:
         words = t.words
+        if not self.alone.isdisjoint(words):
+            return True
         if not self.latin.isdisjoint(words):  # the usual no costs no new set
             for first in self.latin.intersection(words):
                 more = self.rest[first]
