@@ -31,6 +31,7 @@ from . import name_lists as L
 from .base import Detector, ScanText, Span
 from .context import _trie_pattern, has_thai
 from .context_words import BANK_NAMES
+from .street_address import EN_PLACES, VI_PLACES
 
 
 @lru_cache(maxsize=8192)
@@ -863,7 +864,7 @@ _PLACES = frozenset(fold(p) for p in (
     "london", "bangkok", "singapore", "new york", "paris", "tokyo", "hanoi", "saigon", "phuket", "pattaya",
     "chiang mai", "hong kong", "kuala lumpur", "manila", "jakarta", "seoul", "sydney", "vietnam", "viet nam",
     "thailand", "việt nam", "thái lan", "england", "uk", "usa", "america", "australia", "japan", "korea", "china",
-))
+) + VI_PLACES + EN_PLACES)  # the provinces and cities an address ends with: "(Bình Dương)" after a hotline
 
 
 def _is_place(words: list[str]) -> bool:

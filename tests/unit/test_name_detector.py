@@ -107,7 +107,8 @@ def test_when_a_person_is_named_then_the_name_is_found(text, name):
     # sizes, SKUs, order numbers, prices
     "Áo thun nam cotton size 42", "SKU VN-0408-RED, đơn 240612KJ8H3F7N, giá 150.000đ", "STK MB 0912345678",
     # after a phone or a bank: a carrier, a label, a branch
-    "Hotline 0912345678 (Viettel)", "gọi 0912 345 678 (zalo)", "STK 0071000123456 - Vietcombank - Sở Giao Dịch",
+    "Hotline 0912345678 (Viettel)", "gọi 0912 345 678 (zalo)", "Chi nhánh 0912 345 678 (Bình Dương)",
+    "Hotline 0283 456 789 (Khánh Hòa)", "STK 0071000123456 - Vietcombank - Sở Giao Dịch",
     "STK 19033344455566 - Techcombank - Hoàn Kiếm branch", "Hi, this is Samsung from Korea",
 ])
 def test_when_a_text_only_looks_like_a_name_then_no_name_is_found(text):
