@@ -141,7 +141,7 @@ _EN_LABELS = ("recipient", "receiver", "consignee", "attn", "attn.", "attention"
               "holder", "sender", "from", "to")
 _TH_LABELS = ("ผู้รับ", "ชื่อผู้รับ", "ชื่อ-นามสกุล", "ชื่อ-สกุล", "ชื่อ นามสกุล", "ชื่อ", "ส่งให้", "ส่งถึง", "ฝากถึง",
               "ฝากให้", "ผู้ส่ง", "ชื่อบัญชี", "ถึง", "ให้", "รับโดย", "ผู้ติดต่อ", "ติดต่อ", "ในนาม")
-_TH_NOT_AFTER_LABEL = ("สินค้า", "ร้าน", "รุ่น", "แบรนด์", "เพจ", "เล่น", "ไฟล์", "เมนู", "ภาษา", "เรื่อง", "ทีม",
+_TH_NOT_AFTER_LABEL = ("สินค้า", "ร้าน", "บริษัท", "ห้าง", "หจก", "บจก", "รุ่น", "แบรนด์", "เพจ", "เล่น", "ไฟล์", "เมนู", "ภาษา", "เรื่อง", "ทีม",
                        "โปร", "สี", "ลาย", "ด้วย", "หน่อย", "ก่อน", "เร็ว", "ที่", "ไว", "ทัน", "ถึง", "ได้", "เลย",
                        "นะ", "ค่ะ", "คะ", "ครับ", "ของ", "ลูกค้า", "บ้าน", "ทาง", "แล้ว", "มา", "ไป", "กับ")
 
@@ -550,7 +550,7 @@ class _NameScan:
         if first in _EN_FIRST and not text[i].isupper():
             end_, words = self.words(i, lower_ok=True, lower_listed=True, max_words=3)
         if trigger in _INTRODUCTIONS and text[i].isupper() and _FROM_AFTER.match(text, end_) \
-                and not self._not_a_name(i, end_, exact=False):
+                and not self._not_a_name(i, end_, exact=False) and _PLATFORMS.isdisjoint(words):
             return i, end_  # "Hi, this is Arjun from order ..."
         if weak or trigger in _ADDRESS_TRIGGERS or english:
             if not text[i].isupper():
@@ -767,6 +767,8 @@ class _NameScan:
         end, words = self.words(pos, lower_ok=False, lower_listed=True, max_words=4, vouched=True)
         if len(words) < 2 or not (self._family(words[0]) or (text[pos].isupper() and self._known(words[0]))):
             return None  # "- Vietcombank - Sở Giao Dịch" stays
+        if not _BRANCH_WORDS.isdisjoint(words):
+            return None  # "- Vietcombank - Chi Nhánh Hà Nội"
         if self._not_a_name(pos, end, exact=False) or _is_place(words) or _place_after(text, end):
             return None  # "- Techcombank - Hoàn Kiếm branch"
         return pos, end
@@ -799,6 +801,12 @@ class _NameScan:
 
 
 _INTRODUCTIONS = frozenset({"this is", "i'm", "i am", "it's"})
+# who introduces itself "from" somewhere without being a person: "this is Shopee from ..."
+_PLATFORMS = frozenset({"shopee", "lazada", "tiktok", "tiki", "sendo", "grab", "gojek", "zalo", "line", "facebook",
+                        "google", "apple", "samsung", "spx", "ghn", "ghtk", "kerry", "flash", "ninja", "customer",
+                        "support", "team", "admin", "shop", "store"})
+# a bank's branch after its name, not its account holder: "- Vietcombank - Chi nhánh Hà Nội"
+_BRANCH_WORDS = frozenset({"nhánh", "nhanh", "cn", "pgd", "branch", "sở"})
 _FROM_AFTER = re.compile(r"[ \t]+from[ \t]")
 _ASCII_MARKERS = frozenset({"duong", "pho", "quan", "phuong", "hem", "ngo"})  # đường, phố, quận, ... typed bare
 _SENTENCE_END = re.compile(r"[ \t]*(?:[,.;!?)]|$)")

@@ -110,6 +110,8 @@ def test_when_a_person_is_named_then_the_name_is_found(text, name):
     "Hotline 0912345678 (Viettel)", "gọi 0912 345 678 (zalo)", "Chi nhánh 0912 345 678 (Bình Dương)",
     "Hotline 0283 456 789 (Khánh Hòa)", "STK 0071000123456 - Vietcombank - Sở Giao Dịch",
     "STK 19033344455566 - Techcombank - Hoàn Kiếm branch", "Hi, this is Samsung from Korea",
+    "this is Shopee from Singapore", "STK 0123456789 - Vietcombank - Chi Nhánh Hà Nội",
+    "ใบกำกับภาษีในนามบริษัท เอบีซี จำกัด",
 ])
 def test_when_a_text_only_looks_like_a_name_then_no_name_is_found(text):
     assert names(text) == [], scan(text)
