@@ -13,7 +13,8 @@ and address, so a tracking number is personal (it is pseudonymised in structured
 The tracking word must be the label closest before the code: after "mã đơn", "order",
 "SKU", "barcode" or "mã sản phẩm" a code is an order number, an SKU or a barcode and stays.
 Three things outrank that rule:
-  * a code whose prefix names its carrier is one anywhere: Shopee Express "SPX" + country,
+  * a code whose prefix names its carrier is one anywhere but after a product's label (SKU,
+    model, barcode): Shopee Express "SPX" + country,
     Ninja Van "NV" + country + shipper, Kerry "KER.."/"KEX", Lazada "LEX..", Flash "TH" + 10-12
     digits + a letter, GHTK's dotted "S12345678.SG01.A1.123456789";
   * a carrier's name, then "đơn"/"order" in the same clause ("J&T báo giao thất bại đơn
@@ -50,6 +51,10 @@ OTHER_CODES = Context(tuple(w for w in ORDER_WORDS if w not in _TRACKING_SET) + 
                                        "code", "hotline", "liên hệ", "lien he", "gọi", "goi"),
                       before=30)
 _CONTEXTS = {"tracking": TRACKING, "other": OTHER_CODES}
+# labels of a product's own codes: a carrier-shaped code after them is an SKU or a model
+PRODUCT_CODES = Context(LISTING_WORDS + BARCODE_WORDS + ("sku", "model", "mã sp", "serial", "imei", "voucher",
+                                                         "mã giảm giá", "coupon", "code"), before=30)
+_PRODUCT_CONTEXTS = {"tracking": TRACKING, "product": PRODUCT_CODES}
 
 # the lookbehinds come after the first letter, so that `re` can skip ahead to capitals
 _S10 = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z](?P<serial>[0-9]{8})(?P<check>[0-9])[A-Z]{2}(?![A-Za-z0-9])")
@@ -104,7 +109,8 @@ class TrackingNumberDetector(Detector):
             if s10_check_digit(m.group("serial")) == int(m.group("check")):
                 yield m.span()
         for m in _CARRIER_CODE.finditer(text):
-            yield m.span()
+            if nearest(t, m.start(), _PRODUCT_CONTEXTS) != "product":  # "SKU TH12345678901A" stays
+                yield m.span()
         if not TRACKING.present(t):
             return
         lower = t.lower

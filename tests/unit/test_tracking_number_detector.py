@@ -49,7 +49,7 @@ def test_when_a_tracking_number_is_written_then_it_is_found(text, value):
     "barcode 8859399091692", "Mã sản phẩm 84886596680", "Flash sale 11/11 mã FREESHIP50K",
     "VN123456780VN", "Order ID: 1133890838631", "Samsung SM-A556E, iPhone 15 Pro Max 256GB",
     "tracking PENDING", "Shopee Express báo giao thất bại đơn 240118Q5MHVL4",  # a Shopee order number stays
-    "GHN giao nhanh, SKU ABC12345", "Parcel ORDERED yesterday",
+    "GHN giao nhanh, SKU ABC12345", "Parcel ORDERED yesterday", "SKU TH12345678901A", "model SPXTH01234567890",
 ])
 def test_when_a_code_is_no_tracking_number_then_it_is_kept(text):
     assert tracking(text) == [], scan(text)
