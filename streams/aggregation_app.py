@@ -18,7 +18,17 @@ No record stops the worker: a record that cannot be read or aggregated (bad byte
 foreign record on the internal input, an event time far in the future) is dead-lettered with its
 reason, once (a product's lookup copies never are). A cell is marked published only once the
 broker acknowledged it; one that cannot be encoded (a GMV beyond the schema's decimal(18,2)) is
-dead-lettered, the others are published."""
+dead-lettered, the others are published.
+
+The ledger (`powersell-pipeline reconcile`, stage `aggregator`): each forwarded copy carries the
+redacted record's position (header `source-position`), so a dead letter and a filtered decision
+name the record the ledger knows. Only the exceptions are written per event: a record the owning
+shard filtered (late, duplicate, stale) goes to `ops.outcomes` through `streams.outcome_log`, a
+batch's decisions sent together and acknowledged before its table writes (and so before its
+commit); lookup copies decide nothing and write nothing. A counted record writes nothing: one
+outcome per event would double the worker's output to say what the group's committed offsets
+already say (a forwarded copy behind its shard partition's committed offset, with no outcome,
+was counted)."""
 
 from __future__ import annotations
 
@@ -45,6 +55,7 @@ from .aggregation import AddOutcome, AggregationError, Aggregator, suppression_c
 from .aggregation.errors import ImplausibleTime
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
 from .aggregation.publish import Pending, encode_each
+from . import outcome_log
 from .aggregation.shards import LOOKUP_SUFFIX, ShardOwnership, route, split_state_key, state_key
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
 from .redaction_stage import StageMetrics
@@ -97,6 +108,7 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
     app.extra_topics = (internal_topic(merged_name, shards, "delete"),)
     analytics = app.topic("analytics.aggregates", key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(DEAD_LETTERS, key_serializer="raw", value_serializer="raw")
+    outcomes = app.topic(outcome_log.TOPIC, key_serializer="raw", value_serializer="raw")
     state = app.tables.add(ShardTable(app, name="shard_state", schema=JSON, partitions=shards,
                                       beacon=app.tables.beacon))
     held: dict[int, Aggregator] = {}  # shard -> its aggregator, for the shards this worker holds
@@ -126,73 +138,98 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
                     raise DecodeError("schema_mismatch", f"a {name} record does not belong on {message.topic}")
                 copies = route(message.topic, record, shards)
             except DecodeError as exc:
-                await dead_letter(message.key, message.value, message.topic, exc.reason, str(exc))
+                await dead_letter(message.key, message.value, message.topic, exc.reason, str(exc),
+                                  message.partition, message.offset)
                 continue
             except Exception as exc:  # a record without its group's fields; the type only (texts may quote values)
                 await dead_letter(message.key, message.value, message.topic, "wrong_type",
-                                  f"routing raised {type(exc).__name__}")
+                                  f"routing raised {type(exc).__name__}", message.partition, message.offset)
                 continue
+            source = [outcome_log.source_header(message.partition, message.offset)]  # for the ledger
             try:
                 for copy in copies:
                     key = message.topic + (LOOKUP_SUFFIX if copy.lookup else "")
-                    await merged.send(key=key.encode(), value=message.value, partition=copy.shard)
+                    await merged.send(key=key.encode(), value=message.value, partition=copy.shard,
+                                      headers=None if copy.lookup else source)
             except Exception as exc:  # refused by the producer (size): the record is kept, the agent goes on
                 await dead_letter(message.key, message.value, message.topic, "send_failed",
-                                  f"forwarding to the aggregates' input failed: {type(exc).__name__}")
+                                  f"forwarding to the aggregates' input failed: {type(exc).__name__}",
+                                  message.partition, message.offset)
 
     @app.timer(tick_seconds)
     async def tick():
         for shard in range(shards):
             await merged.send(key=TICK, value=b"", partition=shard)
 
-    async def dead_letter(key: bytes | None, value: bytes | None, source: str | None, reason: str, text: str) -> None:
+    async def dead_letter(key: bytes | None, value: bytes | None, source: str | None, reason: str, text: str,
+                          partition: int | None = None, offset: int | None = None) -> None:
         record = dead_letter_record(stage=STAGE, reason=reason, message=text, original_key=key, original_value=value,
-                                    source_topic=source, source_partition=None, source_offset=None)
+                                    source_topic=source, source_partition=partition, source_offset=offset)
         sent = await dead_letters.send(key=record["original_key"], value=registry.encode(DEAD_LETTER_NAME, record),
                                        headers=[("reason", reason.encode()), ("stage", STAGE.encode())])
         await sent  # acknowledged before the record counts as dead-lettered
         metrics.dead.labels(stage=STAGE, reason=reason).inc()
 
-    def read(agg: Aggregator, message, now: datetime) -> AddOutcome:
-        """Decode and aggregate one input record; raises DecodeError or AggregationError."""
+    def read(agg: Aggregator, message, now: datetime) -> tuple[AddOutcome, str | None]:
+        """Decode and aggregate one input record: (outcome, its event id); raises DecodeError or AggregationError."""
         if message.key is None or message.value is None:
             raise DecodeError("missing_field", "a record on the aggregates' input has no key or no value")
         name, record = registry.decode(message.value)
         topic = SOURCES.get(name)
         if topic is None or topic != message.key.decode("utf-8", "replace").removesuffix(LOOKUP_SUFFIX):
             raise DecodeError("schema_mismatch", f"a {name} record does not belong to the aggregates' input")
-        return agg.add(topic, record, now)
+        return agg.add(topic, record, now), record.get("event_id")
 
-    async def aggregate_one(agg: Aggregator, message) -> None:
+    def position_of(message) -> tuple[str, int, int]:
+        """Where the record this copy stands for was read: the redacted record's position when the copy says so
+        (forward's header), else the copy's own."""
+        read_at = outcome_log.source_of(message.headers) if message.key in INPUT_KEYS else None
+        if read_at is None:
+            return merged_name, message.partition, message.offset
+        return message.key.decode("utf-8"), *read_at
+
+    async def aggregate_one(agg: Aggregator, message) -> tuple[bytes, bytes] | None:
+        """Aggregate one record; the ledger's (key, value) when the owning shard filtered it (sent by the caller)."""
         if message.key == TICK:
             await publish(agg, agg.pending(datetime.now(timezone.utc)))
-            return
+            return None
         started = time.perf_counter()
         lookup = message.key in LOOKUP_KEYS  # the owner's copy reports this record's problems and outcome
-        source = message.key.decode("utf-8", "replace").removesuffix(LOOKUP_SUFFIX) \
-            if message.key in INPUT_KEYS or lookup else merged_name
         try:
-            outcome = read(agg, message, datetime.now(timezone.utc))
+            outcome, event_id = read(agg, message, datetime.now(timezone.utc))
         except (DecodeError, ImplausibleTime) as exc:
             if not lookup:
-                await dead_letter(message.key, message.value, source, exc.reason, str(exc))
-            return
+                await dead_letter_copy(message, exc.reason, str(exc))
+            return None
         except AggregationError as exc:  # messages name the rule broken, never values
             if not lookup:
-                await dead_letter(message.key, message.value, source, "wrong_type", f"{type(exc).__name__}: {exc}")
-            return
+                await dead_letter_copy(message, "wrong_type", f"{type(exc).__name__}: {exc}")
+            return None
         except Exception as exc:  # a bug costs one record, not the worker; the type only (texts may quote values)
             log.error("aggregating a record raised %s; dead-lettered", type(exc).__name__)
             if not lookup:
-                await dead_letter(message.key, message.value, source, "wrong_type",
-                                  f"aggregating raised {type(exc).__name__}")
-            return
+                await dead_letter_copy(message, "wrong_type", f"aggregating raised {type(exc).__name__}")
+            return None
         if lookup:
-            return
+            return None
+        entry = None
         if outcome in FILTER_REASONS:
             metrics.filtered.labels(stage=STAGE, reason=FILTER_REASONS[outcome]).inc()
+            entry = outcome_log.filtered_entry_at(registry, STAGE, position_of(message), FILTER_REASONS[outcome],
+                                                  event_id)
         metrics.duration.labels(stage=STAGE).observe(time.perf_counter() - started)
         metrics.last_processed.labels(stage=STAGE).set(time.time())
+        return entry
+
+    async def dead_letter_copy(message, reason: str, text: str) -> None:
+        """Dead-letter a record of the aggregates' input under its source: the redacted record's topic and, when
+        the copy says, its position (what the ledger matches)."""
+        if message.key in INPUT_KEYS:
+            partition, offset = outcome_log.source_of(message.headers) or (None, None)
+            source = message.key.decode("utf-8")
+        else:
+            source, partition, offset = merged_name, message.partition, message.offset
+        await dead_letter(message.key, message.value, source, reason, text, partition, offset)
 
     @app.agent(merged, name="aggregate")
     async def aggregate(stream):
@@ -200,17 +237,31 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
             by_shard: dict[int, list] = {}
             for event in events:  # per-shard order is kept; shards are independent
                 by_shard.setdefault(event.message.partition, []).append(event)
+            filtered: list[tuple[bytes, bytes]] = []  # the ledger's records of this batch's filtered decisions
+            aggregated: list[tuple[int, Any, Aggregator]] = []
             for shard, shard_events in by_shard.items():
                 writes_follow(shard_events[-1])  # reads and writes of this shard's table partition
                 agg = shard_aggregator(shard)
                 for event in shard_events:
-                    await aggregate_one(agg, event.message)
-                writes_follow(shard_events[-1])
+                    entry = await aggregate_one(agg, event.message)
+                    if entry is not None:
+                        filtered.append(entry)
+                aggregated.append((shard, shard_events[-1], agg))
+            await record_filtered(filtered)  # acknowledged before the table writes, so before the batch commits
+            for shard, last, agg in aggregated:
+                writes_follow(last)
                 for key, value in agg.changes().items():
                     if value is None:
                         state.pop(state_key(shard, key), None)
                     else:
                         state[state_key(shard, key)] = value
+
+    async def record_filtered(entries: list[tuple[bytes, bytes]]) -> None:
+        """Send a batch's filtered decisions together, then wait for each acknowledgement (retried, then raised: the
+        batch is not committed and is read again, a duplicate decision at worst)."""
+        futures = [(key, value, await outcomes.send(key=key, value=value)) for key, value in entries]
+        for key, value, future in futures:
+            await outcome_log.acknowledged(future, lambda k=key, v=value: outcomes.send(key=k, value=v))
 
     async def publish(agg: Aggregator, pending: list[Pending]) -> None:
         """Send the due cells; each is settled as sent only once the broker acknowledged it."""

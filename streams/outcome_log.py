@@ -6,7 +6,8 @@ A published record leaves a copy on its downstream topic and a dead letter leave
 worker writes one EventOutcome per filtered record (event id, stage, reason, position,
 time: ids only) and waits for the broker's acknowledgement before the batch is committed,
 as it does for every other output; a record whose decision was not acknowledged is read
-again after a restart (a duplicate at worst, never a hole)."""
+again after a restart (a duplicate at worst, never a hole). The aggregation worker does the same
+for the records its owning shard filtered (late, duplicate, stale), with stage `aggregator`."""
 
 from __future__ import annotations
 
@@ -56,6 +57,38 @@ async def acknowledged(first: Awaitable, resend: Callable[[], Awaitable[Awaitabl
 
 def filtered_entry(registry, stage: str, message, reason: str, event_id: str | None) -> tuple[bytes, bytes]:
     """(key, value) of the EventOutcome for a filtered Kafka `message` (anything with topic, partition, offset)."""
-    record = filtered_outcome(stage=stage, reason=reason, event_id=event_id, source_topic=message.topic,
-                              source_partition=message.partition, source_offset=message.offset)
+    return filtered_entry_at(registry, stage, (message.topic, message.partition, message.offset), reason, event_id)
+
+
+def filtered_entry_at(registry, stage: str, position: tuple[str, int, int], reason: str,
+                      event_id: str | None) -> tuple[bytes, bytes]:
+    """(key, value) of the EventOutcome for the record read at `position` (topic, partition, offset)."""
+    topic, partition, offset = position
+    record = filtered_outcome(stage=stage, reason=reason, event_id=event_id, source_topic=topic,
+                              source_partition=partition, source_offset=offset)
     return outcome_key(record), registry.encode(SCHEMA, record)
+
+
+# A copy a worker hands on to its own next step (the aggregation worker's shard copies) says where the original was
+# read, so that the next step's dead letters and filtered decisions name the record the ledger knows.
+SOURCE_HEADER = "source-position"
+
+
+def source_header(partition: int, offset: int) -> tuple[str, bytes]:
+    return SOURCE_HEADER, f"{partition}@{offset}".encode("ascii")
+
+
+def source_of(headers) -> tuple[int, int] | None:
+    """(partition, offset) from a copy's headers (a mapping or (name, value) pairs), or None when it has none or
+    it cannot be read."""
+    if not headers:
+        return None
+    pairs = headers.items() if hasattr(headers, "items") else headers
+    for name, value in pairs:
+        if name == SOURCE_HEADER and isinstance(value, (bytes, bytearray)):
+            partition, _, offset = bytes(value).partition(b"@")
+            try:
+                return int(partition), int(offset)
+            except ValueError:
+                return None
+    return None

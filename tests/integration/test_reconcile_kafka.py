@@ -1,7 +1,8 @@
-"""`reconcile` on real Kafka with the real privacy worker: raw events of a granted shop, of a shop that
-withdrew, of a shop that never granted, and poison records (bytes no schema wrote, a tombstone) are all
-found in their place; an event the worker never read (it is stopped) is reported missing, by id, with
-exit code 1."""
+"""`reconcile` on real Kafka with the real privacy and aggregation workers: raw events of a granted shop,
+of a shop that withdrew, of a shop that never granted, and poison records (bytes no schema wrote, a
+tombstone) are all found in their place; so is every redacted event in the aggregation stage, a late
+order and a twice-published order filtered there with their reasons; an event the privacy worker never
+read (it is stopped) is reported missing, by id, with exit code 1."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,8 +19,9 @@ from kafka import KafkaProducer
 from pipeline_core.kafka_io import AvroPublisher, partition_for
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import topic
-from powersell.reconcile import privacy_ledger
-from tests.integration.test_consent_kafka import event, grant, new_shop, publish
+from powersell.reconcile import aggregation_ledger, privacy_ledger
+from tests.integration.test_aggregation_scaleout_kafka import start_at_end
+from tests.integration.test_consent_kafka import T0, event, grant, new_shop, publish
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
 
@@ -31,10 +34,11 @@ def worker_env(kafka, tmp_path):
             "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, OPERATOR)}
 
 
-def reconcile(env, since: datetime) -> tuple[int, dict]:
-    result = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat(), "--json"],
-                            env=env, capture_output=True, text=True, timeout=180)
-    return result.returncode, json.loads(result.stdout)["stages"]["redactor"]
+def reconcile(env, since: datetime, app_id: str) -> tuple[int, dict, dict]:
+    result = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat(), "--json",
+                             "--aggregation-app-id", app_id], env=env, capture_output=True, text=True, timeout=180)
+    stages = json.loads(result.stdout)["stages"]
+    return result.returncode, stages["redactor"], stages["aggregator"]
 
 
 def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_never_read(kafka, worker_env):
@@ -43,39 +47,60 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
     passing = [event("raw.orders", granted, s) for s in (1, 2, 3)] + [event("raw.products", granted, 4)]
     withdrawn_events = [event("raw.orders", withdrawn, s) for s in (50, 150, 200)]  # 150, 200: after the withdrawal
     denied = [event("raw.orders", unknown, s) for s in (5, 6)]
+    late = event("raw.orders", granted, 9)  # an order of its own created 90 days ago: its windows closed (62 days)
+    late[2].update(order_id=f"late{uuid.uuid4().hex[:8]}", create_time=T0 - timedelta(days=90),
+                   update_time=T0 - timedelta(days=90))
+    twice = event("raw.orders", granted, 8)  # published twice, as a retrying connector may: one event, two copies
     publisher = AvroPublisher(kafka, client_id="reconcile-test")
     poison = KafkaProducer(**kafka_client_config(kafka, client_id="reconcile-poison", acks="all"))
+    app_id = f"powersell-aggregator-reconcile-{uuid.uuid4().hex[:8]}"  # a fresh state: no earlier test's watermark
+    start_at_end(kafka, app_id)
     worker = start_worker({**worker_env, **principal_env(kafka, "privacy-worker")}, "worker", "redaction",
                           log_path=os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"))
+    aggregator = start_worker({**worker_env, **principal_env(kafka, "aggregation-worker")}, "worker", "aggregation",
+                              "--app-id", app_id, "--tick-seconds", "1",
+                              log_path=os.path.join(worker_env["POWERSELL_DATA_DIR"], "aggregator.log"))
     try:
         publish(publisher, grant(granted), grant(withdrawn, 0), grant(withdrawn, 100, status="WITHDRAWN"),
-                *passing, *withdrawn_events, *denied)
+                *passing, *withdrawn_events, *denied, late, twice, twice)
         for name, value in (("raw.orders", b"\x00 not a single-object record"), ("raw.products", None)):
             poison.send(name, key=granted.encode(), value=value,
                         partition=partition_for(topic(name), granted)).get(timeout=30)
 
         def settled():
             assert worker.poll() is None, f"the worker stopped: see {worker.log_path}"
-            return not privacy_ledger(kafka, since)[0].missing
-        wait_for(settled, 180, interval=1.0, what="every event found in its place by the ledger")
-        code, ledger = reconcile(worker_env, since)
+            assert aggregator.poll() is None, f"the aggregation worker stopped: see {aggregator.log_path}"
+            aggregation = aggregation_ledger(kafka, since, app_id)[0]
+            return not privacy_ledger(kafka, since)[0].missing and aggregation.events == 7 and not aggregation.missing
+        wait_for(settled, 240, interval=1.0, what="every event found in its place by the ledger, in both stages")
+        code, ledger, aggregation = reconcile(worker_env, since, app_id)
         assert code == 0 and ledger["missing"] == 0 and ledger["missing_ids"] == []
-        assert ledger["events"] == 4 + 3 + 2 + 2
-        assert ledger["published"] == 4 + 1
+        assert ledger["events"] == 4 + 3 + 2 + 2 + 2 and ledger["records"] == ledger["events"] + 1
+        assert ledger["published"] == 4 + 1 + 2
         assert ledger["filtered"] == {"consent_withdrawn": 2, "no_consent": 2}
         assert sum(ledger["dead_lettered"].values()) == 2 and ledger["dead_lettered"]["missing_field"] == 1
         assert ledger["in_several_places"] == 0
+        # The aggregation stage reads what was published: 4 + 1 + the late one + the twice-published one (2 copies).
+        assert aggregation["missing"] == 0 and aggregation["missing_ids"] == []
+        assert (aggregation["events"], aggregation["records"]) == (7, 8)
+        assert aggregation["filtered"] == {"late": 1, "duplicate": 1}
+        assert aggregation["published"] == 7 - 1  # every event but the late one counted (the twice-published: once)
+        assert aggregation["dead_lettered"] == {} and aggregation["in_several_places"] == 0
+        assert aggregation["duplicated"] == 0
     finally:
+        stop_worker(aggregator)
         stop_worker(worker)
     # The worker is stopped: an event written now has no outcome, and reconcile says which one.
     unseen = event("raw.orders", granted, 7)
     publish(publisher, unseen)
     publisher.close()
     poison.close()
-    code, ledger = reconcile(worker_env, since)
+    code, ledger, aggregation = reconcile(worker_env, since, app_id)
     assert code == 1 and ledger["missing_ids"] == [unseen[2]["event_id"]]
     assert ledger["not_read_yet_ids"] == [unseen[2]["event_id"]]  # past the worker group's committed offset
-    printed = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat()],
+    assert aggregation["missing"] == 0  # never redacted: not an input of the aggregation stage
+    printed = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat(),
+                              "--aggregation-app-id", app_id],
                              env=worker_env, capture_output=True, text=True, timeout=180)
     assert printed.returncode == 1 and f"missing: {unseen[2]['event_id']}" in printed.stdout
     assert granted.split(":")[1] not in printed.stdout + printed.stderr   # ids of events only, no shop or content

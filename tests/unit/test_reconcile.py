@@ -14,9 +14,9 @@ from pipeline_core.dead_letters import dead_letter_record
 from pipeline_core.errors import ConfigError
 from pipeline_core.sample_events import sample_events
 from powersell import reconcile as rc
-from powersell.ledger import Input, Outcome, position_id, reconcile
+from powersell.ledger import Handover, Input, Outcome, implied_outcomes, position_id, reconcile
 from streams.outcome_log import SCHEMA as OUTCOME_SCHEMA
-from streams.outcome_log import filtered_outcome, outcome_key
+from streams.outcome_log import filtered_entry_at, filtered_outcome, outcome_key, source_header
 
 REGISTRY = default_registry()
 RAW = {name: record for name, _, record in sample_events()}
@@ -181,23 +181,147 @@ def test_the_report_prints_ids_and_counts_only_and_exit_code_1_when_missing(monk
     ledger = reconcile("redactor", [raw(0), raw(1), raw(2)], [Outcome("published", event_id="e0"),
                                                               Outcome("filtered", "no_consent", "e1", None)])
     monkeypatch.setattr(rc, "privacy_ledger", lambda settings, since: (ledger, ["e2"]))
+    monkeypatch.setattr(rc, "aggregation_ledger", lambda settings, since, app_id: (nothing_missing("aggregator"), []))
     assert rc.cmd_reconcile(Namespace(since=None, json=False), settings=None) == 1
     out = capsys.readouterr().out
     assert "missing: e2  (not read yet)" in out and "filtered                1  (no_consent 1)" in out
+    assert "stage aggregator" in out and "aggregated              1" in out
     assert rc.cmd_reconcile(Namespace(since="1h", json=True), settings=None) == 1
     import json
-    doc = json.loads(capsys.readouterr().out)["stages"]["redactor"]
+    stages = json.loads(capsys.readouterr().out)["stages"]
+    doc = stages["redactor"]
     assert doc["missing_ids"] == ["e2"] and doc["not_read_yet_ids"] == ["e2"] and doc["published"] == 1
+    assert stages["aggregator"]["missing"] == 0 and stages["aggregator"]["published"] == 1
+
+
+def nothing_missing(stage: str):
+    return reconcile(stage, [raw(0)], [Outcome("published", event_id="e0")])
+
+
+def test_when_only_the_aggregation_stage_misses_an_event_then_exit_code_1_and_it_is_named(monkeypatch, capsys):
+    aggregation = reconcile("aggregator", [raw(0, topic="redacted.orders"), raw(1, topic="redacted.orders")],
+                            [Outcome("published", event_id="e0")])
+    monkeypatch.setattr(rc, "privacy_ledger", lambda settings, since: (nothing_missing("redactor"), []))
+    monkeypatch.setattr(rc, "aggregation_ledger", lambda settings, since, app_id: (aggregation, []))
+    assert rc.cmd_reconcile(Namespace(since=None, json=False), settings=None) == 1
+    captured = capsys.readouterr()
+    assert "missing: e1" in captured.out and "stage aggregator" in captured.err
 
 
 def test_when_nothing_is_missing_then_exit_code_0(monkeypatch, capsys):
     ledger = reconcile("redactor", [raw(0)], [Outcome("published", event_id="e0")])
     monkeypatch.setattr(rc, "privacy_ledger", lambda settings, since: (ledger, []))
+    monkeypatch.setattr(rc, "aggregation_ledger", lambda settings, since, app_id: (nothing_missing("aggregator"), []))
     assert rc.cmd_reconcile(Namespace(since=None, json=False), settings=None) == 0
-    assert "missing                 0" in capsys.readouterr().out
+    assert capsys.readouterr().out.count("missing                 0") == 2
 
 
 def test_reconcile_is_a_command_of_the_command_line():
     from powersell.cli import build_parser
     args = build_parser().parse_args(["reconcile", "--since", "2h", "--json"])
-    assert args.func is rc.cmd_reconcile and args.since == "2h" and args.json
+    assert args.func is rc.cmd_reconcile and args.since == "2h" and args.json and args.aggregation_app_id is None
+    assert build_parser().parse_args(["reconcile", "--aggregation-app-id", "agg-x"]).aggregation_app_id == "agg-x"
+
+
+# ---------------------------------------------------------------- the aggregation stage
+def red(i: int, event_id: str | None = None, topic: str = "redacted.orders", partition: int = 0) -> Input:
+    return raw(i, event_id, topic, partition)
+
+
+def test_a_consumed_copy_without_an_outcome_of_its_own_is_counted_and_one_not_consumed_is_not():
+    filtered = Outcome("filtered", "late", "e1", ("redacted.orders", 0, 1))
+    dead = Outcome("dead_lettered", "implausible_time", position=("redacted.orders", 0, 2))
+    handovers = [Handover("e0", ("redacted.orders", 0, 0), True), Handover("e1", ("redacted.orders", 0, 1), True),
+                 Handover(None, ("redacted.orders", 0, 2), True), Handover("e3", ("redacted.orders", 0, 3), False)]
+    implied = implied_outcomes(handovers, [filtered, dead])
+    assert implied == [Outcome("published", event_id="e0", position=("redacted.orders", 0, 0))]
+    ledger = reconcile("aggregator", [red(0), red(1), red(2), red(3)], [filtered, dead, *implied])
+    assert ledger.published == 1 and ledger.filtered == {"late": 1} and ledger.dead_lettered == {"implausible_time": 1}
+    assert ledger.missing == ["e3"] and ledger.in_several_places == 0
+
+
+def test_a_duplicate_copy_filtered_beside_the_counted_one_is_both_counted_and_filtered_not_in_two_places():
+    inputs = [red(0, "same"), red(1, "same")]
+    filtered = Outcome("filtered", "duplicate", "same", ("redacted.orders", 0, 1))
+    handovers = [Handover("same", ("redacted.orders", 0, 0), True), Handover("same", ("redacted.orders", 0, 1), True)]
+    ledger = reconcile("aggregator", inputs, [filtered, *implied_outcomes(handovers, [filtered])])
+    assert (ledger.events, ledger.published, ledger.filtered) == (1, 1, {"duplicate": 1})
+    assert ledger.in_several_places == 0 and ledger.duplicated == 0 and ledger.ok
+
+
+def test_a_late_copy_beside_a_counted_one_is_still_in_two_places():
+    filtered = Outcome("filtered", "late", "same", ("redacted.orders", 0, 1))
+    ledger = reconcile("aggregator", [red(0, "same"), red(1, "same")],
+                       [filtered, Outcome("published", event_id="same", position=("redacted.orders", 0, 0))])
+    assert ledger.in_several_places == 1
+
+
+def test_a_copy_that_does_not_name_its_source_is_matched_by_event_id():
+    filtered = Outcome("filtered", "stale", "e1", ("powersell-aggregator-shards", 2, 9))
+    handovers = [Handover("e0", None, True), Handover("e1", None, True)]
+    implied = implied_outcomes(handovers, [filtered])
+    assert implied == [Outcome("published", event_id="e0")]
+    ledger = reconcile("aggregator", [red(0), red(1)], [filtered, *implied])
+    assert ledger.ok and ledger.published == 1 and ledger.filtered == {"stale": 1}
+
+
+def test_a_copy_forwarded_twice_and_counted_twice_is_a_duplicate_not_a_second_event():
+    handovers = [Handover("e0", ("redacted.orders", 0, 0), True)] * 2
+    ledger = reconcile("aggregator", [red(0)], implied_outcomes(handovers, []))
+    assert ledger.published == 1 and (ledger.duplicated, ledger.extra_outcomes) == (1, 1)
+
+
+def test_a_redacted_event_that_was_never_forwarded_is_missing_unless_the_group_has_not_read_it():
+    inputs = [red(0), red(1), red(2)]
+    handovers = [Handover("e0", ("redacted.orders", 0, 0), True), Handover("e2", ("redacted.orders", 0, 2), False)]
+    ledger = reconcile("aggregator", inputs, implied_outcomes(handovers, []))
+    assert ledger.missing == ["e1", "e2"]
+    # e1: forward committed past it and there is no copy, a loss; e2's copy is not consumed yet
+    assert rc.not_yet_read(ledger, inputs, {("redacted.orders", 0): 3}, handovers) == ["e2"]
+    assert rc.not_yet_read(ledger, inputs, {("redacted.orders", 0): 1}, handovers) == ["e1", "e2"]
+
+
+def agg_dead(source_topic="redacted.orders", offset=3, original=b"x", stage="aggregator", reason="implausible_time"):
+    return REGISTRY.encode("com.powersell.pipeline.ops.DeadLetter", dead_letter_record(
+        stage=stage, reason=reason, message="m", original_value=original, source_topic=source_topic,
+        source_partition=1 if offset is not None else None, source_offset=offset))
+
+
+def test_the_aggregation_workers_filtered_decisions_and_dead_letters_are_its_outcomes_and_no_one_elses():
+    _, filtered = filtered_entry_at(REGISTRY, "aggregator", ("redacted.orders", 1, 4), "late", "e4")
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.outcomes", filtered) == Outcome(
+        "filtered", "late", "e4", ("redacted.orders", 1, 4))
+    _, privacy = filtered_entry_at(REGISTRY, "redactor", ("raw.orders", 1, 4), "no_consent", "e4")
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.outcomes", privacy) is None
+    assert rc.outcome_of(REGISTRY, "ops.outcomes", filtered) is None  # and the privacy stage does not take it
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.dead-letters", agg_dead()) == Outcome(
+        "dead_lettered", "implausible_time", position=("redacted.orders", 1, 3))
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.dead-letters", agg_dead(stage="redactor")) is None
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.dead-letters",
+                                     agg_dead("analytics.aggregates", None, reason="encode_failed")) is None
+    # a dead letter without a position (a copy forwarded before copies named their source): by the original's id
+    order = REGISTRY.encode(rc_topic("redacted.orders"), redacted_order("e9"))
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.dead-letters", agg_dead(offset=None, original=order)) == Outcome(
+        "dead_lettered", "implausible_time", event_id="e9")
+    assert rc.aggregation_outcome_of(REGISTRY, "ops.dead-letters", agg_dead(offset=None, original=b"junk")) is None
+
+
+def rc_topic(name: str) -> str:
+    from pipeline_core.topics import topic
+    return topic(name).value_schema
+
+
+def redacted_order(event_id: str) -> dict:
+    from tests.unit.test_aggregation_shards import topic_of, workload  # redacted records as the aggregator reads them
+    return {**next(r for r in workload(orders=1) if topic_of(r) == "redacted.orders"), "event_id": event_id}
+
+
+def test_a_shard_copy_is_a_handover_when_it_is_an_owners_copy_and_consumed_when_behind_the_committed_offset():
+    header = [source_header(2, 40)]
+    assert rc.handover_of(REGISTRY, 0, 7, b"redacted.orders", b"v", header, committed=8) == Handover(
+        None, ("redacted.orders", 2, 40), True)
+    assert rc.handover_of(REGISTRY, 0, 8, b"redacted.orders", b"v", header, committed=8).consumed is False
+    assert rc.handover_of(REGISTRY, 0, 7, b"redacted.products#lookup", b"v", [], committed=8) is None
+    assert rc.handover_of(REGISTRY, 0, 7, b"tick", b"", [], committed=8) is None
+    order = REGISTRY.encode(rc_topic("redacted.orders"), redacted_order("e9"))
+    assert rc.handover_of(REGISTRY, 0, 7, b"redacted.orders", order, [], committed=-1) == Handover("e9", None, False)

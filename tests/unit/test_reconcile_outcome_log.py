@@ -59,3 +59,12 @@ def test_when_the_broker_keeps_refusing_then_the_error_is_raised_and_the_batch_i
     with pytest.raises(ConnectionError):
         asyncio.run(run())
     assert len(sends) == 2  # three attempts in all
+
+
+def test_a_copys_source_position_is_read_back_from_its_headers_in_either_form():
+    from streams.outcome_log import SOURCE_HEADER, source_header, source_of
+    assert source_header(3, 1200) == (SOURCE_HEADER, b"3@1200")
+    assert source_of([("other", b"x"), source_header(3, 1200)]) == (3, 1200)
+    assert source_of({SOURCE_HEADER: b"0@0"}) == (0, 0)
+    assert source_of([]) is None and source_of(None) is None
+    assert source_of([(SOURCE_HEADER, b"not a position")]) is None
