@@ -1,13 +1,15 @@
 """The three-node local Kafka cluster for tests: start one (or use the session's own), and place partition leaders.
 
 `local_cluster(settings)` yields the operator's settings of a three-node cluster: the session's broker when
-`kafka up --nodes 3` already runs it (left running), else a private one (its own data dir and free loopback
-ports), stopped and wiped at the end. `move_leaders` puts the leader of each partition on the broker named:
+`kafka up --nodes 3` already runs it (left running), else a private one. `private_cluster()` always starts a
+private one (its own data dir, free loopback ports and operator) and yields its operator's settings and the
+LocalKafka that kills and restarts its nodes; it is stopped and wiped at the end. `move_leaders` puts the leader of each partition on the broker named:
 a reassignment that only reorders the replicas (no data moves), then a preferred-leader election."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import tempfile
@@ -19,7 +21,7 @@ from kafka import TopicPartition
 
 from pipeline_core.kafka_broker import CLUSTER_NODES, LocalKafka, broker_answers, node_ports
 from pipeline_core.kafka_io import admin_client, ensure_topics
-from pipeline_core.security import OPERATOR, as_principal
+from pipeline_core.security import OPERATOR, as_principal, without_security_env
 from pipeline_core.settings import Settings
 
 
@@ -32,15 +34,43 @@ def _free(port: int) -> bool:
     return True
 
 
+def _ephemeral_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_cluster_ports(nodes: int = CLUSTER_NODES, tries: int = 200) -> int:
-    """A client port P such that P .. P + 2 * nodes - 1 (every node's client and controller port) are free."""
+    """A client port P such that every node's client and controller port (P .. P + 2 * nodes - 1) is free,
+    below the kernel's ephemeral range: outgoing connections take their ports from that range, so a port found
+    free there can be taken before a node binds it (seen: a node died on "Address already in use")."""
+    top = min(_ephemeral_start(), 65535) - 2 * nodes
     for _ in range(tries):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1] & ~1
-        if base + 2 * nodes < 65535 and all(_free(p) for pair in node_ports(base, base + 1, nodes) for p in pair):
+        base = random.randrange(20000, max(top, 20002), 2)
+        if all(_free(p) for pair in node_ports(base, base + 1, nodes) for p in pair):
             return base
     raise RuntimeError("no free loopback ports for a local cluster")
+
+
+@contextmanager
+def private_cluster(parent: Settings, heap: str = "256m", timeout: float = 240.0) -> Iterator[tuple[Settings, LocalKafka]]:
+    """A three-node cluster of our own, never the session's: (its operator's settings, its LocalKafka)."""
+    folder = tempfile.mkdtemp(prefix="powersell-cluster-", dir=parent.data_dir if parent.data_dir.exists() else None)
+    port = free_cluster_ports()
+    env = {**without_security_env(os.environ), "POWERSELL_DATA_DIR": folder, "POWERSELL_KAFKA_PORT": str(port),
+           "POWERSELL_KAFKA_CONTROLLER_PORT": str(port + 1), "POWERSELL_KAFKA_HEAP": heap}
+    env.pop("POWERSELL_BOOTSTRAP_SERVERS", None)  # its own operator (auto), not the session's
+    cluster = LocalKafka(Settings.from_env(env), progress=lambda m: print("cluster:", m), nodes=CLUSTER_NODES)
+    try:
+        bootstrap = cluster.up(timeout=timeout)
+        operator = as_principal(Settings.from_env({**env, "POWERSELL_BOOTSTRAP_SERVERS": bootstrap}), OPERATOR)
+        ensure_topics(operator)
+        yield operator, cluster
+    finally:
+        cluster.down(wipe=True)
+        shutil.rmtree(folder, ignore_errors=True)  # ours alone: the credentials and anything a test left
 
 
 @contextmanager
@@ -53,20 +83,26 @@ def local_cluster(settings: Settings, heap: str = "256m", timeout: float = 240.0
         ensure_topics(operator)
         yield operator
         return
-    folder = tempfile.mkdtemp(prefix="powersell-cluster-", dir=settings.data_dir if settings.data_dir.exists() else None)
-    port = free_cluster_ports()
-    env = {**os.environ, "POWERSELL_DATA_DIR": folder, "POWERSELL_KAFKA_PORT": str(port),
-           "POWERSELL_KAFKA_CONTROLLER_PORT": str(port + 1), "POWERSELL_KAFKA_HEAP": heap}
-    env.pop("POWERSELL_BOOTSTRAP_SERVERS", None)
-    cluster = LocalKafka(Settings.from_env(env), progress=lambda m: print("cluster:", m), nodes=CLUSTER_NODES)
-    try:
-        bootstrap = cluster.up(timeout=timeout)
-        operator = as_principal(Settings.from_env({**env, "POWERSELL_BOOTSTRAP_SERVERS": bootstrap}), OPERATOR)
-        ensure_topics(operator)
+    with private_cluster(settings, heap, timeout) as (operator, _):
         yield operator
+
+
+def replication(operator: Settings, topic_names: tuple[str, ...]) -> dict[str, tuple[set[int], str]]:
+    """topic -> (the replica counts of its partitions, its min.insync.replicas), as the brokers report them."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = admin_client(operator)
+    try:
+        counts = {d["name"]: {len(p["replica_nodes"]) for p in d["partitions"]}
+                  for d in admin.describe_topics(list(topic_names))}
+        answer = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topic_names])
+        isr = {}
+        for response in answer if isinstance(answer, list) else [answer]:  # kafka-python: {"topic": {name: {..}}}
+            for name, entries in (response.get("topic") or {}).items():
+                isr[name] = entries["min.insync.replicas"]["value"]
+        return {t: (counts[t], isr[t]) for t in topic_names}
     finally:
-        cluster.down(wipe=True)
-        shutil.rmtree(folder, ignore_errors=True)  # ours alone: the credentials and anything a test left
+        admin.close()
 
 
 def leaders(operator: Settings, topic_names: tuple[str, ...]) -> dict[TopicPartition, int]:
