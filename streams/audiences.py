@@ -60,6 +60,7 @@ class Audiences:
         contact = self.contacts.get(subject)
         if contact is None:
             return []
+        contact = self._openable(subject, contact)
         active = self.book.is_active_customer(subject)
         wanted = {
             SERVICE_TOPIC: Decision(True, "SERVICE_ANNOUNCEMENTS") if active
@@ -77,6 +78,17 @@ class Audiences:
         if now_in != sorted(was):
             self.contacts[subject] = {**contact, "member_of": now_in}
         return changes
+
+    def _openable(self, subject: str, contact: dict[str, Any]) -> dict[str, Any]:
+        """The contact without sealed values this key store cannot open (sealed under another store's key,
+        e.g. kept in the table from before the store was replaced): a member whose contact details nobody
+        can read helps no one. The shop's next event seals them again."""
+        stale = [name for name in ("email", "phone")
+                 if contact.get(name) and self.keystore.state_of(base64.b64decode(contact[name])) != "live"]
+        if stale:
+            contact = {k: v for k, v in contact.items() if k not in stale}
+            self.contacts[subject] = contact
+        return contact
 
     def _member(self, subject: str, topic: str, contact: dict[str, Any]) -> dict[str, Any]:
         def unb64(name: str) -> bytes | None:

@@ -414,3 +414,17 @@ def test_when_the_broker_cannot_answer_then_the_barrier_holds_and_retries():
         await asyncio.wait_for(ConsentBarrier(ends, follower_of(ConsentLog()), recheck_seconds=0.01).wait([1]), 2)
     asyncio.run(scenario())
     assert calls.count("ends") >= 3
+
+
+def test_a_contact_sealed_under_a_key_this_store_does_not_hold_is_not_sent_to_an_audience(keystore, tmp_path):
+    """A stored contact from another key store (replaced, or another deployment's) would reach the audience as
+    ciphertext nobody can open: its values are dropped until the shop's next event seals them again."""
+    book = book_with((SHOP, "GRANTED", 0))
+    other = LocalKeyStore.in_dir(tmp_path / "another-store")
+    contacts = {}
+    Audiences(other, book, contacts, "v").shop_seen(SHOP, _shop_record(SHOP))
+    audiences = Audiences(keystore, book, contacts, "v")
+    [member] = audiences.consent_changed(SHOP)
+    assert member.record["email_ciphertext"] is None and member.record["phone_ciphertext"] is None
+    [again] = audiences.shop_seen(SHOP, _shop_record(SHOP))
+    assert keystore.open(SHOP, again.record["email_ciphertext"]) == b"owner1001@example.vn"
