@@ -16,13 +16,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kafka import KafkaProducer
 
-from pipeline_core.kafka_io import AvroPublisher, partition_for
+from pipeline_core.kafka_io import AvroPublisher, end_offsets, partition_for
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import topic
-from powersell.reconcile import aggregation_ledger, privacy_ledger
+from powersell.reconcile import RAW_TO_REDACTED, aggregation_ledger, committed_offsets, privacy_ledger
 from tests.integration.test_aggregation_scaleout_kafka import start_at_end
 from tests.integration.test_consent_kafka import T0, event, grant, new_shop, publish
 from tests.support.waiting import wait_for
+from tests.unit.test_aggregation_shards import topic_of, workload
 from tests.support.workers import start_worker, stop_worker
 
 pytestmark = pytest.mark.kafka
@@ -34,6 +35,18 @@ def worker_env(kafka, tmp_path):
             "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING", **principal_env(kafka, OPERATOR)}
 
 
+def caught_up(kafka, group: str, topics: tuple[str, ...]) -> bool:
+    ends = end_offsets(kafka, topics)
+    committed = committed_offsets(kafka, list(ends), group)
+    return all(committed.get((tp.topic, tp.partition), -1) >= end for tp, end in ends.items() if end)
+
+
+def redacted_order(**fields) -> dict:
+    """A redacted order of its own (event and order id), as the privacy worker would publish it."""
+    order = next(r for r in workload(orders=1) if topic_of(r) == "redacted.orders")
+    return {**order, "event_id": uuid.uuid4().hex, "order_id": f"direct{uuid.uuid4().hex[:8]}", **fields}
+
+
 def reconcile(env, since: datetime, app_id: str) -> tuple[int, dict, dict]:
     result = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat(), "--json",
                              "--aggregation-app-id", app_id], env=env, capture_output=True, text=True, timeout=180)
@@ -43,7 +56,6 @@ def reconcile(env, since: datetime, app_id: str) -> tuple[int, dict, dict]:
 
 def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_never_read(kafka, worker_env):
     granted, withdrawn, unknown = new_shop(), new_shop("lazada"), new_shop("tiktok_shop")
-    since = datetime.now(timezone.utc) - timedelta(seconds=1)
     passing = [event("raw.orders", granted, s) for s in (1, 2, 3)] + [event("raw.products", granted, 4)]
     withdrawn_events = [event("raw.orders", withdrawn, s) for s in (50, 150, 200)]  # 150, 200: after the withdrawal
     denied = [event("raw.orders", unknown, s) for s in (5, 6)]
@@ -61,18 +73,34 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
                               "--app-id", app_id, "--tick-seconds", "1",
                               log_path=os.path.join(worker_env["POWERSELL_DATA_DIR"], "aggregator.log"))
     try:
+        # Raw records an earlier test left unread are redacted once the privacy worker is up; they are not this
+        # test's, so the ledger starts once the worker has read the raw topics to their end.
+        wait_for(lambda: caught_up(kafka, "powersell-redactor", tuple(RAW_TO_REDACTED)), 120,
+                 what="the privacy worker through what earlier tests left")
+        since = datetime.now(timezone.utc)
         publish(publisher, grant(granted), grant(withdrawn, 0), grant(withdrawn, 100, status="WITHDRAWN"),
                 *passing, *withdrawn_events, *denied, late, twice, twice)
         for name, value in (("raw.orders", b"\x00 not a single-object record"), ("raw.products", None)):
             poison.send(name, key=granted.encode(), value=value,
                         partition=partition_for(topic(name), granted)).get(timeout=30)
+        # Straight onto the aggregation worker's input: bytes it cannot read (dead-lettered where it is read) and an
+        # order stamped days ahead (dead-lettered by the shard that owns it, under the redacted position)
+        poison.send("redacted.orders", key=granted.encode(), value=b"\x00 not a redacted order").get(timeout=30)
+        ahead = datetime.now(timezone.utc) + timedelta(days=3)
+        publisher.send("redacted.orders", granted, redacted_order(event_time=ahead, create_time=ahead,
+                                                                  update_time=ahead)).get(timeout=30)
+
+        last = {}
 
         def settled():
             assert worker.poll() is None, f"the worker stopped: see {worker.log_path}"
             assert aggregator.poll() is None, f"the aggregation worker stopped: see {aggregator.log_path}"
-            aggregation = aggregation_ledger(kafka, since, app_id)[0]
-            return not privacy_ledger(kafka, since)[0].missing and aggregation.events == 7 and not aggregation.missing
-        wait_for(settled, 240, interval=1.0, what="every event found in its place by the ledger, in both stages")
+            last["privacy"], last["aggregation"] = privacy_ledger(kafka, since)[0], aggregation_ledger(kafka, since, app_id)[0]
+            return not last["privacy"].missing and last["aggregation"].events == 9 and not last["aggregation"].missing
+        try:
+            wait_for(settled, 240, interval=1.0, what="every event found in its place by the ledger, in both stages")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last seen: {[ledger.as_dict() for ledger in last.values()]}") from None
         code, ledger, aggregation = reconcile(worker_env, since, app_id)
         assert code == 0 and ledger["missing"] == 0 and ledger["missing_ids"] == []
         assert ledger["events"] == 4 + 3 + 2 + 2 + 2 and ledger["records"] == ledger["events"] + 1
@@ -80,25 +108,29 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
         assert ledger["filtered"] == {"consent_withdrawn": 2, "no_consent": 2}
         assert sum(ledger["dead_lettered"].values()) == 2 and ledger["dead_lettered"]["missing_field"] == 1
         assert ledger["in_several_places"] == 0
-        # The aggregation stage reads what was published: 4 + 1 + the late one + the twice-published one (2 copies).
+        # The aggregation stage reads what was published: 4 + 1 + the late one + the twice-published one (2 copies),
+        # and the two records written to its input directly.
         assert aggregation["missing"] == 0 and aggregation["missing_ids"] == []
-        assert (aggregation["events"], aggregation["records"]) == (7, 8)
+        assert (aggregation["events"], aggregation["records"]) == (9, 10)
         assert aggregation["filtered"] == {"late": 1, "duplicate": 1}
         assert aggregation["published"] == 7 - 1  # every event but the late one counted (the twice-published: once)
-        assert aggregation["dead_lettered"] == {} and aggregation["in_several_places"] == 0
-        assert aggregation["duplicated"] == 0
+        assert sum(aggregation["dead_lettered"].values()) == 2 and aggregation["dead_lettered"]["implausible_time"] == 1
+        assert aggregation["in_several_places"] == 0 and aggregation["duplicated"] == 0
     finally:
         stop_worker(aggregator)
         stop_worker(worker)
     # The worker is stopped: an event written now has no outcome, and reconcile says which one.
     unseen = event("raw.orders", granted, 7)
     publish(publisher, unseen)
+    unaggregated = redacted_order()  # and one on the aggregation worker's input: not read by its group either
+    publisher.send("redacted.orders", granted, unaggregated).get(timeout=30)
     publisher.close()
     poison.close()
     code, ledger, aggregation = reconcile(worker_env, since, app_id)
     assert code == 1 and ledger["missing_ids"] == [unseen[2]["event_id"]]
     assert ledger["not_read_yet_ids"] == [unseen[2]["event_id"]]  # past the worker group's committed offset
-    assert aggregation["missing"] == 0  # never redacted: not an input of the aggregation stage
+    # `unseen` was never redacted, so it is no input of the aggregation stage; `unaggregated` is, and was not read
+    assert aggregation["missing_ids"] == aggregation["not_read_yet_ids"] == [unaggregated["event_id"]]
     printed = subprocess.run([sys.executable, "-m", "powersell.cli", "reconcile", "--since", since.isoformat(),
                               "--aggregation-app-id", app_id],
                              env=worker_env, capture_output=True, text=True, timeout=180)
