@@ -18,8 +18,6 @@ from datetime import timedelta
 
 import pytest
 from kafka import TopicPartition
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.kafka_io import AvroPublisher, admin_client, end_offsets, read_since
@@ -27,6 +25,7 @@ from pipeline_core.security import principal_env
 from pipeline_core.settings import free_ports
 from pipeline_core.topics import DATA_PARTITIONS, shop_key
 from streams.aggregation import DisclosureRules, Granularity, WindowPolicy
+from tests.support.groups import start_group_at_the_end
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
 from tests.unit.test_aggregation_shards import run_single, topic_of, workload
@@ -51,18 +50,7 @@ def start_aggregator(settings, app_id: str, port: int, folder) -> subprocess.Pop
 
 def start_at_end(settings, group: str) -> None:
     """Commit the group's offsets at the inputs' end: the run reads only what is produced from now on."""
-    ends = end_offsets(settings, INPUTS)
-
-    def committed() -> bool:
-        admin = admin_client(settings)
-        try:
-            admin.alter_group_offsets(group, {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in ends.items()})
-            return True
-        except KafkaError:  # a fresh broker has no group coordinator until its offsets topic is up
-            return False
-        finally:
-            admin.close()
-    wait_for(committed, 60)
+    start_group_at_the_end(settings, group, INPUTS)
 
 
 def members(settings, group: str) -> int:

@@ -39,8 +39,9 @@ from pipeline_core.kafka_io import AvroPublisher, admin_client, end_offsets
 from tests.support.monitoring import alert_expressions, dashboard_expressions
 from pipeline_core.sample_events import sample_events
 from pipeline_core.topics import shop_key
-from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
+from pipeline_core.security import OPERATOR, principal_env
 from tests.integration.connector_rig import get, post
+from tests.support.groups import start_group_at_the_end
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
@@ -177,17 +178,8 @@ def prometheus_config(folder: Path) -> Path:
 def start_groups_at_the_end(settings) -> None:
     """The workers' groups resume at the current end of their inputs: what an earlier run left on a
     shared broker is not this test's workload (and would take minutes to drain)."""
-    from kafka.structs import OffsetAndMetadata
-
-    admin = admin_client(settings)
-    try:
-        for group, topics in GROUPS.items():
-            ends = end_offsets(settings, topics)
-            errors = admin.alter_group_offsets(group, {tp: OffsetAndMetadata(o, "", -1) for tp, o in ends.items()})
-            failed = {tp: e for tp, e in errors.items() if e.__name__ != "NoError"}
-            assert not failed, f"group {group} is in use (stop its workers first): {failed}"
-    finally:
-        admin.close()
+    for group, topics in GROUPS.items():
+        start_group_at_the_end(settings, group, topics)
 
 
 def uncommitted(settings, group: str, topics: tuple[str, ...]) -> dict[str, tuple[int | None, int]]:
@@ -304,7 +296,7 @@ def test_every_dashboard_query_and_alert_signal_returns_data_from_the_running_pi
         post(f"http://127.0.0.1:{SIMULATORS['lazada']}/_sim/shops/{shops('lazada')[0]}/cancel")
         post(f"http://127.0.0.1:{SIMULATORS['shopee']}/_sim/tick", {"changes": 600})  # past the rate limit
         wait_for(lambda: series(REDACTOR, "powersell_records_dead_lettered_total", stage="redactor") >= 1
-             and series(REDACTOR, "powersell_records_filtered_total", reason="no_consent") >= 1, 90,
+             and series(REDACTOR, "powersell_records_filtered_total", reason="no_consent") >= 1, 240,
                  what="the redactor counts the corrupt record (dead letter) and the one without consent (filtered)")
         times["workload counted"] = time.monotonic() - started
 

@@ -21,6 +21,7 @@ from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import MAX_MESSAGE_BYTES, topic
 from schemas import event_id
 from tests.integration.connector_rig import end_offsets
+from tests.support.groups import start_group_at_the_end
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
 from tests.integration.test_consent_kafka import T0, TEMPLATES, grant, new_shop, sibling
@@ -33,30 +34,7 @@ WATCHED = ("redacted.orders", "ops.dead-letters", "consent.events", "raw.orders"
 def start_redactor_group_at_the_end(settings) -> None:
     """On a shared broker the redactor's group may lag behind what earlier tests wrote to the raw topics; the
     worker resumes at the current end, so these tests wait for their own records, not for that backlog."""
-    from kafka.structs import OffsetAndMetadata
-
-    from pipeline_core.kafka_io import admin_client
-    from pipeline_core.kafka_io import end_offsets as raw_ends
-
-    from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
-
-    admin = admin_client(settings)
-    errors = {}
-
-    def altered() -> bool:  # a fresh broker has no group coordinator for a few seconds
-        ends = raw_ends(settings, ("raw.shops", "raw.products", "raw.orders"))
-        try:
-            errors.update(admin.alter_group_offsets("powersell-redactor", {tp: OffsetAndMetadata(o, "", -1)
-                                                                           for tp, o in ends.items()}))
-        except (CoordinatorNotAvailableError, NotCoordinatorError):
-            return False
-        return True
-    try:
-        wait_for(altered, 60)
-    finally:
-        admin.close()
-    failed = {tp: e for tp, e in errors.items() if e.__name__ != "NoError"}
-    assert not failed, f"the redactor's group is in use (stop its workers first): {failed}"
+    start_group_at_the_end(settings, "powersell-redactor", ("raw.shops", "raw.products", "raw.orders"))
 
 
 @pytest.fixture(scope="module")
