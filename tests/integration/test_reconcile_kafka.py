@@ -20,11 +20,11 @@ from pipeline_core.kafka_io import AvroPublisher, end_offsets, partition_for
 from pipeline_core.security import OPERATOR, kafka_client_config, principal_env
 from pipeline_core.topics import topic
 from powersell.reconcile import RAW_TO_REDACTED, aggregation_ledger, committed_offsets, privacy_ledger
-from tests.integration.test_aggregation_scaleout_kafka import start_at_end
 from tests.integration.test_consent_kafka import T0, event, grant, new_shop, publish
+from tests.support.groups import start_group_at_the_end
 from tests.support.waiting import wait_for
-from tests.unit.test_aggregation_shards import topic_of, workload
 from tests.support.workers import start_worker, stop_worker
+from tests.unit.test_aggregation_shards import topic_of, workload
 
 pytestmark = pytest.mark.kafka
 
@@ -66,7 +66,7 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
     publisher = AvroPublisher(kafka, client_id="reconcile-test")
     poison = KafkaProducer(**kafka_client_config(kafka, client_id="reconcile-poison", acks="all"))
     app_id = f"powersell-aggregator-reconcile-{uuid.uuid4().hex[:8]}"  # a fresh state: no earlier test's watermark
-    start_at_end(kafka, app_id)
+    start_group_at_the_end(kafka, app_id, ("redacted.orders", "redacted.products"))
     worker = start_worker({**worker_env, **principal_env(kafka, "privacy-worker")}, "worker", "redaction",
                           log_path=os.path.join(worker_env["POWERSELL_DATA_DIR"], "worker.log"))
     aggregator = start_worker({**worker_env, **principal_env(kafka, "aggregation-worker")}, "worker", "aggregation",
