@@ -195,8 +195,9 @@ def test_when_a_shop_and_a_buyer_are_erased_then_no_copy_of_their_personal_data_
                 if t.startswith("audience.") and k and v]
     assert {k for k, _ in audience} >= set(shops)
     for subject, member in audience:
-        if subject == erased_shop:
-            with pytest.raises(KeyDestroyed):
-                fresh.keystore.open(subject, member["email_ciphertext"])
+        if subject == erased_shop:  # no contact details left, or ones nobody can open
+            if member["email_ciphertext"] is not None:
+                with pytest.raises(KeyDestroyed):
+                    fresh.keystore.open(subject, member["email_ciphertext"])
         elif member.get("email_ciphertext"):
             assert b"@" in fresh.keystore.open(subject, member["email_ciphertext"])
