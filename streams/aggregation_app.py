@@ -7,8 +7,9 @@ Scaling out (streams/aggregation/shards.py): a disclosure group (window x market
 country) must be decided where all its cells are, so `forward` decodes each record and sends
 it to the partition (shard) of its (marketplace, country); products go to every shard for the
 category lookup, the owner's copy marked as such. Faust spreads the shards over the workers;
-each shard has its own Aggregator, and its state lives in the table's changelog partition of
-the same number (`ShardTable`), so N workers publish what one publishes. The timer's ticks
+each shard has its own Aggregator, and its state lives in the table's changelog partition and
+local RocksDB database of the same number (`ShardTable`, routed by the key, not by Faust's current
+event), so N workers publish what one publishes. The timer's ticks
 reach every shard through the same topic, which keeps every state change inside an event.
 State is backed by RocksDB (rocksdict) with a changelog: a worker killed mid-window recovers
 it on restart, and duplicates re-read after the restart change nothing (the aggregator
@@ -36,12 +37,10 @@ import dataclasses
 import json
 import logging
 import time
-import weakref
 from datetime import datetime, timezone
 from typing import Any
 
 import faust
-from faust.streams import _current_event
 
 from pipeline_core.avro_codec import default_registry
 from pipeline_core.dead_letters import TOPIC as DEAD_LETTERS
@@ -57,6 +56,7 @@ from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
 from .aggregation.publish import Pending, encode_each
 from . import outcome_log
 from .aggregation.shards import LOOKUP_SUFFIX, ShardOwnership, route, split_state_key, state_key
+from .aggregation.shardstore import store_url
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
 from .redaction_stage import StageMetrics
 
@@ -82,17 +82,16 @@ class AggregatorMetrics(StageMetrics):
 
 class ShardTable(faust.Table):
     """The shards' state: a key '<shard>/...' lives in changelog partition <shard>, the shard's input partition,
-    so whichever worker is assigned the shard recovers exactly its state (shards.state_key)."""
+    so whichever worker is assigned the shard recovers exactly its state (shards.state_key). Its local RocksDB
+    store puts the key in database <shard> too (shardstore.ShardStore): neither needs Faust's current event,
+    which Faust does not set per event inside a `take_events` batch."""
+
+    def __init__(self, app: faust.App, *, name: str, **kwargs: Any):
+        kwargs.setdefault("store", store_url(name))
+        super().__init__(app, name=name, **kwargs)
 
     def partition_for_key(self, key: Any) -> int:
         return split_state_key(key)[0]
-
-
-def writes_follow(event) -> None:
-    """Make `event` Faust's current event: RocksDB puts a table write in the local store of the current event's
-    partition, which Faust does not set per event inside a `take_events` batch. The changelog partition comes
-    from `ShardTable.partition_for_key`; both are the shard's."""
-    _current_event.set(weakref.ref(event))
 
 
 def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: AggregatorMetrics,
@@ -238,18 +237,16 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
             for event in events:  # per-shard order is kept; shards are independent
                 by_shard.setdefault(event.message.partition, []).append(event)
             filtered: list[tuple[bytes, bytes]] = []  # the ledger's records of this batch's filtered decisions
-            aggregated: list[tuple[int, Any, Aggregator]] = []
+            aggregated: list[tuple[int, Aggregator]] = []
             for shard, shard_events in by_shard.items():
-                writes_follow(shard_events[-1])  # reads and writes of this shard's table partition
                 agg = shard_aggregator(shard)
                 for event in shard_events:
                     entry = await aggregate_one(agg, event.message)
                     if entry is not None:
                         filtered.append(entry)
-                aggregated.append((shard, shard_events[-1], agg))
+                aggregated.append((shard, agg))
             await record_filtered(filtered)  # acknowledged before the table writes, so before the batch commits
-            for shard, last, agg in aggregated:
-                writes_follow(last)
+            for shard, agg in aggregated:
                 for key, value in agg.changes().items():
                     if value is None:
                         state.pop(state_key(shard, key), None)
