@@ -26,6 +26,17 @@ def pytest_collection_modifyitems(config, items) -> None:
         ensure(reporter.write_line if reporter else print)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with the tails of the pipeline processes' logs written while it ran."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when in ("setup", "call"):
+        from tests.support.workers import log_tails
+        for path, tail in log_tails(call.start - 1):
+            report.sections.append((f"log of {path} (last lines)", tail))
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()

@@ -197,10 +197,17 @@ def assert_nothing_lost(pipeline: Pipeline, since: datetime, published: list, ma
     equal those of the published orders. Returns every stage's ledger counts (duplicates are allowed: at least once)."""
     workers = [p for p in pipeline.procs if p.poll() is None]
 
+    seen = {}
+
     def ledger_complete():
         assert all(w.poll() is None for w in workers), "a worker stopped"
-        return not privacy_ledger(pipeline.settings, since)[0].missing
-    wait_for(ledger_complete, 300, interval=1.0, what="every raw event found in its place by the ledger")
+        seen["ledger"], seen["unread"] = privacy_ledger(pipeline.settings, since)
+        return not seen["ledger"].missing
+    try:
+        wait_for(ledger_complete, 300, interval=1.0, what="every raw event found in its place by the ledger")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen: {seen['ledger'].as_dict() if seen else None}, of which "
+                             f"not read by the group yet: {seen.get('unread')}") from None
     env, last = pipeline._env("reconcile", OPERATOR), {}
 
     def reconcile_clean():  # every stage, the aggregator's too (its ledger trails its commits by seconds)

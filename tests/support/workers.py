@@ -10,6 +10,27 @@ import subprocess
 import sys
 from typing import Mapping
 
+# Every log a test process wrote, so a failing test's report ends with their tails (tests/conftest.py): on a
+# CI machine the temp folders holding them are gone once the run ends.
+STARTED: list[subprocess.Popen] = []
+TAIL_LINES = 60
+
+
+def log_tails(since: float) -> list[tuple[str, str]]:
+    """(path, last lines) of the log of every started process still running, or whose log was written to at or
+    after `since` (a time.time())."""
+    tails = []
+    running = {p.log_path for p in STARTED if p.poll() is None}
+    for path in dict.fromkeys(p.log_path for p in STARTED):
+        try:
+            if path not in running and os.path.getmtime(path) < since:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                tails.append((path, "".join(f.readlines()[-TAIL_LINES:])))
+        except OSError:
+            continue
+    return tails
+
 
 def start_worker(env: Mapping[str, str], *args: str, log_path: str | os.PathLike) -> subprocess.Popen:
     """Start `powersell-pipeline ARGS` with `env`; `proc.log_path` is where its stderr goes."""
@@ -17,6 +38,7 @@ def start_worker(env: Mapping[str, str], *args: str, log_path: str | os.PathLike
         proc = subprocess.Popen([sys.executable, "-m", "powersell.cli", *args], env=dict(env),
                                 stdout=subprocess.DEVNULL, stderr=log)
     proc.log_path = str(log_path)
+    STARTED.append(proc)
     return proc
 
 
