@@ -174,19 +174,26 @@ class KafkaConsentReader:
         from kafka import TopicPartition
         consumer, tp = self._ensure_consumer(), TopicPartition(CONSENT_TOPIC, partition)
         consumer.assign([tp])
+        bounded = int(self.timeout * 1000)
         if end is None:
-            end = consumer.end_offsets([tp])[tp]
-        start = max(start, consumer.beginning_offsets([tp])[tp])  # below the log start: compacted or deleted
+            end = consumer.end_offsets([tp], timeout_ms=bounded)[tp]
+        start = max(start, consumer.beginning_offsets([tp], timeout_ms=bounded)[tp])  # below the log start: compacted
         if start >= end:
             return [], end
         consumer.seek(tp, start)
         out: list[Record] = []
+        # The timeout bounds a read that stopped moving, not a long one: a whole partition read on a busy machine
+        # may take longer than `timeout`, and a rebuild that always timed out would hold the data for ever.
         deadline = time.monotonic() + self.timeout
-        while consumer.position(tp) < end:
+        reached = start
+        while reached < end:
             if time.monotonic() > deadline:
-                raise BrokerError(f"timed out reading {CONSENT_TOPIC} partition {partition}")
+                raise BrokerError(f"no progress reading {CONSENT_TOPIC} partition {partition} for {self.timeout:g} s")
             for records in consumer.poll(timeout_ms=200).values():
                 out.extend((r.offset, r.key, r.value) for r in records if r.offset < end)
+            position = consumer.position(tp, timeout_ms=bounded)
+            if position is not None and position > reached:
+                reached, deadline = position, time.monotonic() + self.timeout
         return out, end
 
     def close(self) -> None:
