@@ -73,7 +73,7 @@ def scan(text: str) -> list[Finding]:
         longest = t.longest_run
         for detector, min_digits, applies, find, priority, kind in _plan():
             # a detector that needs more digits in a row than the text has is not even asked
-            if min_digits <= longest and applies(t):
+            if min_digits <= longest and (applies is None or applies(t)):
                 for start, end in find(t):
                     append((priority, start, end, kind))
     except Exception as exc:  # no text in the message, and no chained exception that may hold it
@@ -90,10 +90,12 @@ _PLAN_OF: tuple | None = None
 
 def _plan() -> tuple:
     """Each detector with what scan asks of it on every text, looked up once (and again
-    when DETECTORS is replaced, as a test does)."""
+    when DETECTORS is replaced, as a test does). A detector whose prefilter is only the
+    digit count, which scan checks itself, is not asked `applies` (None)."""
     global _PLAN, _PLAN_OF
     if _PLAN_OF is not DETECTORS:
-        _PLAN = tuple((d, d.min_digits, d.applies, d.find, d.priority, d.kind) for d in DETECTORS)
+        _PLAN = tuple((d, d.min_digits, None if type(d).applies is Detector.applies else d.applies, d.find,
+                       d.priority, d.kind) for d in DETECTORS)
         _PLAN_OF = DETECTORS
     return _PLAN
 

@@ -104,6 +104,8 @@ _SEP = r"(?:[ \t\-()]{1,3}|\.)"
 _RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{_SEP}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
+_THAI_LETTER = re.compile(r"[\u0e01-\u0e4f]")
+_DIGIT = re.compile(r"[0-9]")
 _GLUE = frozenset("/=_@#&?%")  # a number after these is part of a link, a handle or a reference
 _LABEL_GLUED = re.compile(
     r"(?<![a-z])(?:sdt|sđt|dt|đt|tel|phone|mobile|call|hotline|zalo|line|stk|tk|mst|cccd|cmnd|ip|no)$")
@@ -139,66 +141,50 @@ class NumberRun:
 
 
 class ScanText:
-    """The text as detectors see it: normalised, lower-cased on demand, with its digit
-    runs, and a way back to offsets in the original."""
+    """The text as detectors see it: normalised, lower-cased, with its Latin words and its
+    digit runs, and a way back to offsets in the original. Every detector asks for these on
+    almost every text, so they are worked out once, here, and read as plain attributes."""
 
-    __slots__ = ("original", "text", "_origin", "_lower", "_runs", "_longest", "_memo", "_words")
+    __slots__ = ("original", "text", "lower", "words", "runs", "longest_run", "thai", "_origin", "_memo")
 
     def __init__(self, original: str):
         self.original = original
         text, origin = original, None
-        if not original.isascii():
+        ascii_only = original.isascii()
+        if not ascii_only:
             if not unicodedata.is_normalized("NFC", original):
                 text, origin = _recompose(original)
             if _NEEDS_TABLE.search(text):
                 text = text.translate(_TABLE)
         self.text = text
         self._origin = origin
-        self._lower: str | None = None
-        self._runs: tuple[NumberRun, ...] | None = None
-        self._longest = -1
-        self._memo: dict | None = None
-        self._words: frozenset[str] | None = None
+        # lower-cased text with the same offsets (characters whose lower case is longer stay
+        # as they are)
+        lower = text.lower()
+        if len(lower) != len(text):
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        self.lower = lower
+        # the Latin words of the lower-cased text: detectors look their anchor words up here
+        # before they search the text
+        self.words: frozenset[str] = frozenset(_LATIN_WORD.findall(lower))
+        # whether the text has a Thai letter
+        self.thai: bool = not ascii_only and _THAI_LETTER.search(text) is not None
+        self._memo: dict = {}
+        self.runs: tuple[NumberRun, ...] = tuple(self._find_runs()) if _DIGIT.search(text) else ()
+        # the most digits in one run (0 without runs): the prefilter of numeric detectors
+        self.longest_run: int = max([run.digit_count for run in self.runs], default=0)
 
     def memo(self, key: str, compute):
         """One result per text shared by detectors (the phone numbers the address detector
         must not overlap are the phone detector's own findings)."""
-        if self._memo is None:
-            self._memo = {}
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        memo = self._memo
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def memo_table(self) -> dict:
         """The memo's table itself, for lookups on a hot path without a closure per call."""
-        if self._memo is None:
-            self._memo = {}
         return self._memo
-
-    @property
-    def words(self) -> frozenset[str]:
-        """The Latin words of the lower-cased text, split once: detectors look their anchor
-        words up here before they search the text."""
-        if self._words is None:
-            self._words = frozenset(_LATIN_WORD.findall(self.lower))
-        return self._words
-
-    @property
-    def lower(self) -> str:
-        """Lower-cased text with the same offsets (characters whose lower case is longer
-        stay as they are)."""
-        if self._lower is None:
-            lower = self.text.lower()
-            if len(lower) != len(self.text):
-                lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in self.text)
-            self._lower = lower
-        return self._lower
-
-    @property
-    def runs(self) -> tuple[NumberRun, ...]:
-        if self._runs is None:
-            self._runs = tuple(self._find_runs())
-        return self._runs
 
     def _find_runs(self) -> Iterator[NumberRun]:
         text = self.text
@@ -223,13 +209,6 @@ class ScanText:
             glued_after = end < size and text[end].isascii() and text[end].isalpha()
             yield NumberRun(text, start, first, end, tuple(findall(text, first, end)), plus, glued_before,
                             glued_after)
-
-    @property
-    def longest_run(self) -> int:
-        """The most digits in one run (0 without runs): the prefilter of numeric detectors."""
-        if self._longest < 0:
-            self._longest = max((run.digit_count for run in self.runs), default=0)
-        return self._longest
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         if self._origin is None:

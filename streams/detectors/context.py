@@ -42,7 +42,7 @@ class Context:
 
     def present(self, t: ScanText) -> bool:
         """Whether any of the words occurs in the text at all (a cheap prefilter), once per text."""
-        memo, key = t.memo_table(), id(self)
+        memo, key = t._memo, id(self)
         found = memo.get(key)
         if found is None:
             found = memo[key] = self._words.maybe(t) and self._present.search(t.lower) is not None
@@ -73,14 +73,8 @@ _THAI_CHAR = re.compile(r"[\u0e01-\u0e4f]")
 
 
 def has_thai(t: ScanText) -> bool:
-    """Whether the text has a Thai letter (asked once per text)."""
-    if t.text.isascii():
-        return False
-    memo = t.memo_table()
-    found = memo.get("thai")
-    if found is None:
-        found = memo["thai"] = _THAI_CHAR.search(t.text) is not None
-    return found
+    """Whether the text has a Thai letter (found once per text, by ScanText)."""
+    return t.thai
 
 
 class WordSet:
@@ -117,7 +111,7 @@ class WordSet:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
-        if self.other is None or (self.other_thai and not has_thai(t)):
+        if self.other is None or (self.other_thai and not t.thai):
             return False
         return self.other.search(t.lower) is not None
 

@@ -69,6 +69,8 @@ _CARRIER_CODE = re.compile(
     r"|(?<=T)H[0-9]{10,12}[A-Z][0-9A-Z]?"
     r"|(?<=S)[0-9]{6,10}(?:\.[A-Z]{1,3}[0-9]{0,4})+\.[0-9]{6,12})(?![A-Za-z0-9])")
 _STRONG_HINT = re.compile(r"[A-Z][A-Z0-9]")  # every code above opens so
+_S10_DIGITS = 9          # the serial and its check digit
+_CARRIER_MIN_DIGITS = 6  # the fewest digits in a row of the codes above (GHTK's dotted code)
 _CARRIERS = ("spx", "shopee express", "ghn", "giao hàng nhanh", "giao hang nhanh", "ghtk", "giao hàng tiết kiệm",
              "giao hang tiet kiem", "j&t", "j&t express", "jt express", "kerry", "kerry express", "flash",
              "flash express", "ninja van", "ninjavan", "viettel post", "viettelpost", "vnpost", "vietnam post", "ems",
@@ -100,15 +102,18 @@ class TrackingNumberDetector(Detector):
     min_digits = 0
 
     def applies(self, t: ScanText) -> bool:
-        # a code that names its carrier opens with two capitals; every other needs a tracking word
-        return _STRONG_HINT.search(t.text) is not None or TRACKING.present(t)  # "tracking LBPWVOHN"
+        # a code that names its carrier opens with two capitals and has six digits in a row or
+        # more (a digit run); every other needs a tracking word
+        return (t.longest_run >= _CARRIER_MIN_DIGITS and _STRONG_HINT.search(t.text) is not None
+                or TRACKING.present(t))  # "tracking LBPWVOHN"
 
     def find(self, t: ScanText) -> Iterator[Span]:
         text = t.text
-        for m in _S10.finditer(text):
+        longest = t.longest_run  # the codes below need this many digits in a row: no search without
+        for m in _S10.finditer(text) if longest >= _S10_DIGITS else ():
             if s10_check_digit(m.group("serial")) == int(m.group("check")):
                 yield m.span()
-        for m in _CARRIER_CODE.finditer(text):
+        for m in _CARRIER_CODE.finditer(text) if longest >= _CARRIER_MIN_DIGITS else ():
             if nearest(t, m.start(), _PRODUCT_CONTEXTS) != "product":  # "SKU TH12345678901A" stays
                 yield m.span()
         if not TRACKING.present(t):
