@@ -16,7 +16,7 @@ _LATIN_LABELS = (r"line(?:\s?@)?(?:\s?id)?|id\s?line|zalo(?:\s?id)?|telegram|tel
                  r"whatsapp|kakao(?:talk)?|skype|ig|insta(?:gram)?|snap(?:chat)?")
 _THAI_LABELS = r"ไอดีไลน์|ไลน์ไอดี|แอดไลน์|ไลน์|ไอจี"
 _PATTERN = re.compile(
-    rf"(?:(?<![a-z])(?P<latin>{_LATIN_LABELS})(?![a-z])"
+    rf"(?=[lizwtvksไแ])(?:(?<![a-z])(?P<latin>{_LATIN_LABELS})(?![a-z])"  # first letters: one set test per position
     rf"|(?P<thai>{_THAI_LABELS})(?P<filler>[\u0e00-\u0e7f]{{1,12}})?)"
     r"\s?(?:(?P<colon>[:=]|-)|(?P<id>\s?id\s?[:=]?))?\s?"
     r"(?P<value>@?[a-z][a-z0-9._\-]{1,31})(?![a-z0-9@])")

@@ -190,7 +190,9 @@ def _anchor_regex(honorifics: tuple[str, ...]) -> re.Pattern:
 
 _ANCHORS_ACCENTED = _anchor_regex(L.VI_HONORIFICS)
 _ANCHORS_ASCII = _anchor_regex(L.VI_HONORIFICS_ASCII)
-_TH_ANCHORS = re.compile(rf"(?P<th_title>{_TH_TITLE})|(?P<th_label>{_trie_pattern(_TH_LABELS)})")
+_TH_ANCHORS = re.compile(  # behind a lookahead on first letters, as _anchor_regex
+    "(?=[" + "".join(sorted({w[0] for w in L.TH_TITLES + _TH_LABELS})) + "])"
+    rf"(?:(?P<th_title>{_TH_TITLE})|(?P<th_label>{_trie_pattern(_TH_LABELS)}))")
 _TOKEN = re.compile("[a-z\u00c0-\u024f\u1e00-\u1eff]+")  # as ScanText.words splits
 # the first word of every Latin anchor: only where one of these starts is the anchor
 # expression tried, instead of searching the whole text with it

@@ -23,7 +23,7 @@ from .base import Detector, ScanText, Span
 _AT = re.compile(r"(?<![A-Za-z0-9._%+\-/@])@(?P<value>[A-Za-z_][A-Za-z0-9_.]{1,29})(?![A-Za-z0-9_@])")
 _SITES = r"fb|facebook|face|tiktok|tik tok|tt|twitter|x|threads|youtube|yt|snapchat|snap|pinterest|ig|insta|instagram"
 _AFTER_SITE = re.compile(
-    rf"(?<![a-z0-9])(?P<site>{_SITES})(?![a-z0-9.])(?:[ \t]*(?P<colon>[:=\-])[ \t]*|[ \t]+(?:là|la|is|name|tên|ten|id)?[ \t]*:?[ \t]*)"
+    rf"(?=[ftxyspi])(?<![a-z0-9])(?P<site>{_SITES})(?![a-z0-9.])(?:[ \t]*(?P<colon>[:=\-])[ \t]*|[ \t]+(?:là|la|is|name|tên|ten|id)?[ \t]*:?[ \t]*)"
     r"(?P<value>@?[a-z][a-z0-9_.]{1,29})(?![a-z0-9_@])")
 _HINT = re.compile(r"@|fb|face|tik|tt|twitter|x|threads|youtube|yt|snap|pinterest|ig|insta")
 # Words after a network's name that are not a handle: "fb shop", "tiktok live", "fb của shop"

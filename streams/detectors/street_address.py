@@ -126,11 +126,14 @@ def _level(m: re.Match) -> str:
     return _MARKER_LEVEL["".join(m.group().split())]
 
 
-_AFTER = re.compile(
-    "(?P<street_after>" + _alternation(EN_STREET_AFTER) + ")|(?P<area_after>" + _alternation(EN_AREA_AFTER) + ")")
+_AFTER = re.compile(  # the first letters of both groups in front, as in _alternation
+    "(?=[" + "".join(sorted({re.escape(w[0]) for w in EN_STREET_AFTER + EN_AREA_AFTER})) + "])"
+    "(?:(?P<street_after>" + _alternation(EN_STREET_AFTER) + ")|(?P<area_after>" + _alternation(EN_AREA_AFTER) + "))")
 
+# the lookahead holds the first letters of a label or a number: `re` tests one set at each
+# position instead of the lookbehind and every label
 _HOUSE = re.compile(
-    rf"(?<![0-9{_LATIN}/.,:\-])(?:(?P<label>{HOUSE_LABELS}))?"
+    rf"(?=[0-9sn#kบเ])(?<![0-9{_LATIN}/.,:\-])(?:(?P<label>{HOUSE_LABELS}))?"
     r"(?P<number>(?:k(?=[0-9]{1,4}/))?[0-9]{1,4}(?:/[0-9]{1,4}){0,2}(?:-[0-9]{1,3})?)(?P<letter>[a-z])?"
     rf"(?![0-9/{_LATIN}]|[.,:][0-9])")
 _NOT_HOUSE = re.compile(r"(?:" + _alternation(NOT_HOUSE_BEFORE) + r")[\s:.]*$")
