@@ -57,7 +57,7 @@ class Context:
         if not self.before:
             return -1
         lo = max(0, start - self.before)
-        cut = _LAST_DIGIT.search(t.text, lo, start)
+        cut = _LAST_DIGIT.match(t.text, lo, start)
         if cut:
             lo = cut.end()
         last, search, lower = -1, self._regex.search, t.lower
@@ -169,7 +169,9 @@ def nearest(t: ScanText, start: int, contexts: dict[str, Context]) -> str | None
     return best
 
 
-_LAST_DIGIT = re.compile(r"[0-9](?=[^0-9]*$)")  # with endpos, "$" is the end of the window
+# matched at the window's start, with endpos its end: `.*` runs to the end and gives back
+# characters until a digit, so the match ends right after the last digit of the window
+_LAST_DIGIT = re.compile(r"(?s:.*)[0-9]")
 
 # What follows a price: never an account number, an address or an id.
 _CURRENCY_AFTER = re.compile(

@@ -26,7 +26,9 @@ class IpAddressDetector(PatternDetector):
 
     def applies(self, t: ScanText) -> bool:
         text = t.text
-        return _IPV4_HINT.search(text) is not None or (text.count(":") >= 2 and _IPV6.search(text) is not None)
+        # a dot (IPv4) or two colons (IPv6) before any search: most texts have neither
+        return ("." in text and _IPV4_HINT.search(text) is not None) or (
+            text.count(":") >= 2 and _IPV6.search(text) is not None)
 
     def validate(self, value: str) -> bool:
         try:

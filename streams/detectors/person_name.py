@@ -317,7 +317,11 @@ class _NameScan:
     def title_case(self) -> bool:
         """Most words capitalised (a product title): capitals say nothing about names."""
         if self._title_case is None:
-            words = [w for w in _WORD.findall(self.text) if not w.isupper()]  # "SKU", "EAN" say nothing
+            words = _WORD.findall(self.text)
+            if len(words) < _TITLE_CASE_MIN_WORDS:  # too few words even before any is set aside
+                self._title_case = False
+                return False
+            words = [w for w in words if not w.isupper()]  # "SKU", "EAN" say nothing
             caps = sum(1 for w in words if w[0].isupper())
             self._title_case = len(words) >= _TITLE_CASE_MIN_WORDS and caps >= 0.85 * len(words)
         return self._title_case
