@@ -70,10 +70,8 @@ def scan(text: str) -> list[Finding]:
     detector = None
     try:
         t = ScanText(text)
-        longest = t.longest_run
-        for detector, min_digits, applies, find, priority, kind in _plan():
-            # a detector that needs more digits in a row than the text has is not even asked
-            if min_digits <= longest and (applies is None or applies(t)):
+        for detector, applies, find, priority, kind in _plan(t.longest_run):
+            if applies is None or applies(t):
                 for start, end in find(t):
                     append((priority, start, end, kind))
     except Exception as exc:  # no text in the message, and no chained exception that may hold it
@@ -81,23 +79,33 @@ def scan(text: str) -> list[Finding]:
         raise DetectorError(f"{where} failed: {type(exc).__name__}") from None
     if not candidates:
         return []
+    if t.original is t.text:  # nothing recomposed or replaced: the offsets are the original's
+        return [Finding(kind, start, end) for start, end, kind in _without_overlaps(candidates)]
     return [Finding(kind, *t.original_span(start, end)) for start, end, kind in _without_overlaps(candidates)]
 
 
-_PLAN: tuple = ()
+_PLANS: dict[int, tuple] = {}
 _PLAN_OF: tuple | None = None
+_MOST_DIGITS = 0
 
 
-def _plan() -> tuple:
-    """Each detector with what scan asks of it on every text, looked up once (and again
-    when DETECTORS is replaced, as a test does). A detector whose prefilter is only the
-    digit count, which scan checks itself, is not asked `applies` (None)."""
-    global _PLAN, _PLAN_OF
+def _plan(longest: int) -> tuple:
+    """The detectors worth asking about a text whose longest digit run has `longest` digits
+    (one that needs more digits in a row is not even asked), each with what scan asks of
+    it, looked up once per digit count (and again when DETECTORS is replaced, as a test
+    does). A detector whose prefilter is only the digit count is not asked `applies`."""
+    global _PLAN_OF, _MOST_DIGITS
     if _PLAN_OF is not DETECTORS:
-        _PLAN = tuple((d, d.min_digits, None if type(d).applies is Detector.applies else d.applies, d.find,
-                       d.priority, d.kind) for d in DETECTORS)
+        _PLANS.clear()
         _PLAN_OF = DETECTORS
-    return _PLAN
+        _MOST_DIGITS = max((d.min_digits for d in DETECTORS), default=0)
+    longest = min(longest, _MOST_DIGITS)  # past the most any detector needs, one plan: a bounded table
+    plan = _PLANS.get(longest)
+    if plan is None:
+        plan = _PLANS[longest] = tuple(
+            (d, None if type(d).applies is Detector.applies else d.applies, d.find, d.priority, d.kind)
+            for d in DETECTORS if d.min_digits <= longest)
+    return plan
 
 
 def redact_text(text: str) -> tuple[str, Counter[str]]:

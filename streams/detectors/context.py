@@ -84,7 +84,11 @@ class WordSet:
     in a text with Thai letters when all of them are Thai. A yes is to be confirmed by
     the words' own expression; a no is final."""
 
-    __slots__ = ("latin", "rest", "alone", "other", "other_thai")
+    __slots__ = ("latin", "rest", "alone", "other", "other_thai", "literals")
+
+    # up to this many words that a substring test decides are tested one by one (`in` is
+    # faster than the expression's search over a Thai text); more are left to the expression
+    MAX_LITERALS = 12
 
     def __init__(self, words: Iterable[str]):
         rest: dict[str, set[tuple[str, ...]]] = {}
@@ -99,8 +103,16 @@ class WordSet:
         self.latin = frozenset(rest)
         self.rest = {first: () if () in more else tuple(more) for first, more in rest.items()}  # () : alone
         self.alone = frozenset(first for first, more in self.rest.items() if not more)  # enough on their own
-        self.other = re.compile(with_first_letters(other)) if other else None
         self.other_thai = all(_THAI_CHAR.match(w) for w in other)  # then a text without Thai has none
+        # a word without spaces that neither opens nor ends with an ASCII letter needs no
+        # guard in the expression: it occurs exactly when it is a substring of the text
+        literals = tuple(w for w in other if not any(c.isspace() for c in w)
+                         and not (w[-1].isascii() and w[-1].isalpha()) and not "a" <= w[0] <= "z")
+        if len(literals) > self.MAX_LITERALS:
+            literals = ()
+        self.literals = literals
+        other = [w for w in other if w not in literals]
+        self.other = re.compile(with_first_letters(other)) if other else None
 
     def maybe(self, t: ScanText) -> bool:
         words = t.words
@@ -111,9 +123,13 @@ class WordSet:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
-        if self.other is None or (self.other_thai and not t.thai):
+        if self.other_thai and not t.thai:
             return False
-        return self.other.search(t.lower) is not None
+        lower = t.lower
+        for word in self.literals:
+            if word in lower:
+                return True
+        return self.other is not None and self.other.search(lower) is not None
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
