@@ -54,7 +54,7 @@ def _privacy_app(settings: Settings, metrics: PipelineMetrics):
     return build_app(settings, stage, eraser=eraser), APP_ID, ("raw.shops", "raw.products", "raw.orders")
 
 
-def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args):
+def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args, max_future):
     from datetime import timedelta
 
     from .aggregation import Aggregator, DisclosureRules, Granularity, LaplaceNoise, NoiseConfig, WindowPolicy
@@ -67,7 +67,7 @@ def _aggregation_app(settings: Settings, metrics: PipelineMetrics, args):
         raise ConfigError(str(exc)) from None
     windows = WindowPolicy({Granularity.HOURLY: timedelta(hours=args.hourly_lateness),
                             Granularity.DAILY: timedelta(days=args.daily_lateness)})
-    aggregator = Aggregator(rules=rules, windows=windows, noise=noise)
+    aggregator = Aggregator(rules=rules, windows=windows, noise=noise, max_future=max_future)
     app_id = args.app_id or APP_ID
     app = build_aggregation_app(settings, aggregator, AggregatorMetrics(metrics), tick_seconds=args.tick_seconds,
                                 app_id=app_id)
@@ -80,12 +80,15 @@ def cmd_worker(args, settings: Settings) -> int:
     from pipeline_core.kafka_io import ensure_topics
     from pipeline_core.lag import start_lag_monitor
 
+    if args.name == "aggregation":  # a bad value is refused before anything starts
+        from .aggregation.aggregator import parse_max_future
+        max_future = parse_max_future(args.max_future)
     ensure_topics(settings)  # the catalog's topics, with their settings, before Faust would declare its own
     metrics = PipelineMetrics()
     component = "redactor" if args.name == "redaction" else "aggregator"
     metrics.build_info("0.1.0", component)
     app, group, topics = (_privacy_app(settings, metrics) if args.name == "redaction"
-                          else _aggregation_app(settings, metrics, args))
+                          else _aggregation_app(settings, metrics, args, max_future))
     from .app import faust_internal_topics
     ensure_topics(settings, faust_internal_topics(app, getattr(app, "extra_topics", ())))
     server = serve_metrics(metrics, settings.metrics_port if args.metrics_port is None else args.metrics_port,
@@ -192,6 +195,10 @@ def add_commands(sub) -> None:
                                                                       "new shop's first sync (default 62)")
     g.add_argument("--dp-epsilon", type=float, default=None, help="add Laplace noise with this epsilon per record "
                                                                   "(differential privacy; off by default)")
+    g.add_argument("--max-future", default="1d", metavar="DURATION",
+                   help="dead-letter (reason implausible_time) an order or product stamped more than this ahead of "
+                        "the wall clock, so it never moves the watermark: a duration with its unit, s, m, h or d, "
+                        "e.g. 12h or 2d (default 1d)")
     g.add_argument("--tick-seconds", type=float, default=5.0, help="how often due windows are published (default 5)")
     g.add_argument("--app-id", default=None, help="Faust app id (consumer group, internal topics); default "
                                                   "powersell-aggregator. Another id aggregates the same input afresh")

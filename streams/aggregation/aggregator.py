@@ -11,6 +11,7 @@ holds them by key, so each update writes one small changelog record instead of a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
@@ -18,6 +19,8 @@ from typing import Any, Callable, Iterable
 
 from .cells import Cell, CellKey, OrderContribution, contribution_of, order_key, product_facts
 from .disclosure import DisclosureRules
+from pipeline_core.errors import ConfigError
+
 from .errors import BadState, ImplausibleTime
 from .noise import LaplaceNoise
 from .publish import Pending, publish_group
@@ -29,7 +32,22 @@ PRODUCTS_TOPIC = "redacted.products"
 MAX_CLOCK_SKEW_MS = 5 * 60_000  # an event stamped further ahead of the wall clock does not move the watermark past it
 # An event stamped further than this ahead of the wall clock is not believed at all: it is refused (ImplausibleTime,
 # dead-lettered) before it can move the watermark, e.g. an order dated in year 9999 on a fresh aggregator.
-MAX_FUTURE = timedelta(days=1)
+MAX_FUTURE = timedelta(days=1)   # `worker aggregation --max-future` sets it
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_max_future(text: str) -> timedelta:
+    """`--max-future`: a positive duration with its unit, such as 90m, 12h or 2d (ConfigError otherwise)."""
+    match = _DURATION.fullmatch(text.strip())
+    try:
+        limit = timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}) if match else None
+    except OverflowError:  # more days than a timedelta holds
+        limit = None
+    if limit is None or limit <= timedelta(0):
+        raise ConfigError(f"--max-future must be a positive duration such as 12h or 2d (units s, m, h, d), "
+                          f"got {text[:40]!r}")
+    return limit
 
 
 class AddOutcome(Enum):
@@ -59,6 +77,8 @@ class Aggregator:
     owns: Callable[[str, str], bool] | None = None
 
     def __post_init__(self):
+        if self.max_future <= timedelta(0):  # every event would be "in the future"
+            raise ValueError("max_future must be positive")
         self.cells: dict[CellKey, Cell] = {}
         self.orders: dict[str, OrderContribution] = {}
         self.products: dict[str, str] = {}
