@@ -104,6 +104,7 @@ _SEP = r"(?:[ \t\-()]{1,3}|\.)"
 _RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{_SEP}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
+_LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))  # _LATIN_WORD's letters in ASCII
 _THAI_LETTER = re.compile(r"[\u0e01-\u0e4f]")
 _DIGIT = re.compile(r"[0-9]")
 _GLUE = frozenset("/=_@#&?%")  # a number after these is part of a link, a handle or a reference
@@ -145,7 +146,8 @@ class ScanText:
     digit runs, and a way back to offsets in the original. Every detector asks for these on
     almost every text, so they are worked out once, here, and read as plain attributes."""
 
-    __slots__ = ("original", "text", "lower", "words", "runs", "longest_run", "thai", "_origin", "_memo")
+    __slots__ = ("original", "text", "lower", "words", "has_digit", "runs", "longest_run", "thai", "_origin",
+                 "_memo")
 
     def __init__(self, original: str):
         self.original = original
@@ -166,13 +168,20 @@ class ScanText:
         self.lower = lower
         # the Latin words of the lower-cased text: detectors look their anchor words up here
         # before they search the text
-        self.words: frozenset[str] = frozenset(_LATIN_WORD.findall(lower))
+        self.words: frozenset[str] = (  # an ASCII text split by bytes.translate: three times faster
+            frozenset(lower.encode("ascii").translate(_LETTERS_ONLY).decode("ascii").split()) if ascii_only
+            else frozenset(_LATIN_WORD.findall(lower)))
         # whether the text has a Thai letter
         self.thai: bool = not ascii_only and _THAI_LETTER.search(text) is not None
         self._memo: dict = {}
-        self.runs: tuple[NumberRun, ...] = tuple(self._find_runs()) if _DIGIT.search(text) else ()
+        self.has_digit: bool = _DIGIT.search(text) is not None
+        self.runs: tuple[NumberRun, ...] = ()
         # the most digits in one run (0 without runs): the prefilter of numeric detectors
-        self.longest_run: int = max([run.digit_count for run in self.runs], default=0)
+        self.longest_run: int = 0
+        if self.has_digit:
+            self.runs = runs = tuple(self._find_runs())
+            if runs:
+                self.longest_run = max([run.digit_count for run in runs])
 
     def memo(self, key: str, compute):
         """One result per text shared by detectors (the phone numbers the address detector
@@ -290,9 +299,11 @@ class NumberDetector(Detector):
                     if not self.shape_ok(shape, i == 0 and j == n - 1):
                         continue
                     digits = "".join(run.digits[i:j + 1])
+                    if not self.validate(digits):  # checksums first: most candidates stop here,
+                        continue                   # before the group offsets are worked out
                     start = run.start if i == 0 else run.groups[i][0]
-                    end = run.groups[j][1]
-                    if self.validate(digits) and self.accept(t, start, end, digits, shape):
+                    end = run.end if j == n - 1 else run.groups[j][1]
+                    if self.accept(t, start, end, digits, shape):
                         yield start, end
 
     def shape_ok(self, shape: tuple[int, ...], whole_run: bool) -> bool:

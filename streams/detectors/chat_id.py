@@ -23,6 +23,11 @@ _PATTERN = re.compile(
 _THAI_LINKS = frozenset({"", "มาที่", "มา", "ได้ที่", "ที่", "หา", "ไปที่", "มาได้ที่", "ชื่อ"})  # to, at, named
 _NOT_LINE_APP = re.compile(r"(?:product|address|production|bottom|order|subject|sale|dòng|hot)\s*$")
 _HINT = re.compile(r"line|zalo|tele|chat|viber|whatsapp|kakao|skype|ig|insta|snap|ไลน์|ไอดี|ไอจี")
+# the first word of every Latin label as an ASCII text splits it ("line@", "line id", "lineid",
+# "id line", "idline", "we chat", ...)
+_LABEL_FIRST_WORDS = frozenset({"line", "lineid", "id", "idline", "zalo", "zaloid", "telegram", "tele", "wechat", "we",
+                                "viber", "whatsapp", "kakao", "kakaotalk", "skype", "ig", "insta", "instagram",
+                                "snap", "snapchat"})
 _NOT_HANDLES = frozenset({"shop", "for", "and", "the", "or", "to", "me", "us", "official", "chat", "call", "group",
                           "oa", "app", "pay", "now", "nha", "nhe", "nhen", "ok", "only", "is", "of", "with",
                           "in", "at", "on", "please", "a", "an", "number", "no", "ib", "inbox", "it", "da"})
@@ -35,6 +40,8 @@ class ChatIdDetector(PatternDetector):
     patterns = (_PATTERN,)
 
     def applies(self, t: ScanText) -> bool:
+        if t.text.isascii():  # a label opens with one of the text's words
+            return not _LABEL_FIRST_WORDS.isdisjoint(t.words)
         return _HINT.search(t.lower) is not None
 
     def find(self, t: ScanText):

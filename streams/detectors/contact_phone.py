@@ -33,7 +33,7 @@ class ContactPhoneDetector(Detector):
     min_digits = MIN_DIGITS
 
     def applies(self, t: ScanText) -> bool:
-        return super().applies(t) and CONTACT.present(t)
+        return t.longest_run >= self.min_digits and CONTACT.present(t)
 
     def find(self, t: ScanText) -> Iterator[Span]:
         for run in t.runs:

@@ -45,7 +45,10 @@ class Context:
         memo, key = t._memo, id(self)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = self._words.maybe(t) and self._present.search(t.lower) is not None
+            found = self._words.decide(t)
+            if found is None:  # a maybe: the expression decides
+                found = self._present.search(t.lower) is not None
+            memo[key] = found
         return found
 
     def ahead(self, t: ScanText, start: int) -> bool:
@@ -84,7 +87,7 @@ class WordSet:
     in a text with Thai letters when all of them are Thai. A yes is to be confirmed by
     the words' own expression; a no is final."""
 
-    __slots__ = ("latin", "rest", "alone", "other", "other_thai", "literals")
+    __slots__ = ("latin", "rest", "alone", "whole", "other", "other_thai", "literals")
 
     # up to this many words that a substring test decides are tested one by one (`in` is
     # faster than the expression's search over a Thai text); more are left to the expression
@@ -103,6 +106,8 @@ class WordSet:
         self.latin = frozenset(rest)
         self.rest = {first: () if () in more else tuple(more) for first, more in rest.items()}  # () : alone
         self.alone = frozenset(first for first, more in self.rest.items() if not more)  # enough on their own
+        # words that are one whole Latin word: one of the text's words, it occurs (no maybe)
+        self.whole = frozenset(w.lower() for w in words if _LATIN_WORD.fullmatch(w.lower()))
         self.other_thai = all(_THAI_CHAR.match(w) for w in other)  # then a text without Thai has none
         # a word without spaces that neither opens nor ends with an ASCII letter needs no
         # guard in the expression: it occurs exactly when it is a substring of the text
@@ -123,6 +128,29 @@ class WordSet:
                 more = self.rest[first]
                 if not more or any(all(w in words for w in tail) for tail in more):
                     return True
+        if self.other_thai and not t.thai:
+            return False
+        lower = t.lower
+        for word in self.literals:
+            if word in lower:
+                return True
+        return self.other is not None and self.other.search(lower) is not None
+
+    def decide(self, t: ScanText) -> bool | None:
+        """As `maybe`, but sure where it can be: True when a whole word of the set is one of
+        the text's words, or one of the words searched for (Thai, signs) occurs; False when
+        none can occur; None when only the words' own expression can tell (a phrase's first
+        word, a word with a dot)."""
+        words = t.words
+        if not self.whole.isdisjoint(words):
+            return True
+        if not self.alone.isdisjoint(words):
+            return None
+        if not self.latin.isdisjoint(words):
+            for first in self.latin.intersection(words):
+                more = self.rest[first]
+                if not more or any(all(w in words for w in tail) for tail in more):
+                    return None
         if self.other_thai and not t.thai:
             return False
         lower = t.lower

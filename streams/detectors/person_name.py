@@ -693,7 +693,9 @@ class _NameScan:
             return self._latin_before_phone(lo, j)
         if not "\u0e01" <= text[j - 1] <= "\u0e4e":
             return None
-        m = _TH_BEFORE_PHONE.search(text, lo, pos)
+        # the name ends at j (the letter before it is Thai, what follows up to the number is
+        # spaces and one separator): no match starts before its longest length
+        m = _TH_BEFORE_PHONE.search(text, max(lo, j - _TH_BEFORE_PHONE_LONGEST), pos)
         if m:
             start = m.start("name")
             if start and "\u0e01" <= text[start - 1] <= "\u0e4e" or _TH_NOT_BEFORE_PHONE.match(text, start):
@@ -838,7 +840,11 @@ _HEAD_ADDRESS = re.compile(
     r"[ \t]?[,|\-–][ \t]?(?:[0-9]{1,4}(?:/[0-9]{1,4})*[A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8\u0e01-\u0e2e]"
     r"|(?:flat|apt|unit|room|số|so|tòa|căn hộ|phòng|บ้านเลขที่|ห้อง|no\.)[ \t]|\+?\(?[0-9][0-9 .\-()]{7,})",
     re.IGNORECASE)
-_TH_BEFORE_PHONE = re.compile(r"(?P<name>[\u0e01-\u0e4e]{2,14}(?: [\u0e01-\u0e4e]{2,16})?)[ \t]*(?:[,|:]|[-–])?[ \t]*$")
+# possessive: a shorter given name or surname would leave a Thai letter where a space or the
+# end must follow, so giving letters back can never match (and searching costs no backtracking)
+_TH_BEFORE_PHONE = re.compile(
+    r"(?P<name>[\u0e01-\u0e4e]{2,14}+(?: [\u0e01-\u0e4e]{2,16}+)?)[ \t]*+(?:[,|:]|[-–])?[ \t]*$")
+_TH_BEFORE_PHONE_LONGEST = 14 + 1 + 16  # the longest name it matches
 _TH_NOT_BEFORE_PHONE = re.compile(_trie_pattern(L.TH_NOT_SURNAMES + L.TH_NOT_NAME_STARTS + (
     "สวัสดี", "ราคา", "ติดต่อ", "เลข", "บัญชี", "ธนาคาร", "พร้อมเพย์", "ไลน์", "แอด", "ร้าน", "สาขา", "มือถือ",
     "สอบถาม", "ใหม่", "เก่า", "สำนักงาน", "ออฟฟิศ", "ฝ่าย", "แฟกซ์", "ต่อ", "หมายเลข", "กด", "เบอร์", "ผู้รับ",

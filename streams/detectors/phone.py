@@ -69,7 +69,7 @@ def _numbers_in(run: NumberRun) -> Iterator[Span]:
                 ends.append(j)
         for j in reversed(ends):
             if is_phone_number("".join(digits[i:j + 1]), plus):
-                yield (run.start if i == 0 else run.groups[i][0]), run.groups[j][1]
+                yield (run.start if i == 0 else run.groups[i][0]), (run.end if j == n - 1 else run.groups[j][1])
                 i = j + 1
                 break
         else:

@@ -26,6 +26,7 @@ _AFTER_SITE = re.compile(
     rf"(?=[ftxyspi])(?<![a-z0-9])(?P<site>{_SITES})(?![a-z0-9.])(?:[ \t]*(?P<colon>[:=\-])[ \t]*|[ \t]+(?:là|la|is|name|tên|ten|id)?[ \t]*:?[ \t]*)"
     r"(?P<value>@?[a-z][a-z0-9_.]{1,29})(?![a-z0-9_@])")
 _HINT = re.compile(r"@|fb|face|tik|tt|twitter|x|threads|youtube|yt|snap|pinterest|ig|insta")
+_SITE_WORDS = frozenset(site.split()[0] for site in _SITES.split("|"))  # "tik tok": "tik"
 # Words after a network's name that are not a handle: "fb shop", "tiktok live", "fb của shop"
 _NOT_HANDLES = frozenset({
     "shop", "page", "fanpage", "live", "ads", "group", "messenger", "mess", "video", "story", "reels", "reel", "post",
@@ -50,6 +51,8 @@ class SocialHandleDetector(Detector):
     priority = 58  # below URL (a profile link) and CHAT_ID (after a chat app's name)
 
     def applies(self, t: ScanText) -> bool:
+        if t.text.isascii():  # a site's name stands alone: one of the text's words
+            return "@" in t.text or not _SITE_WORDS.isdisjoint(t.words)
         return _HINT.search(t.lower) is not None
 
     def find(self, t: ScanText) -> Iterator[Span]:

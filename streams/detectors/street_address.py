@@ -149,7 +149,6 @@ _NUMBER_THEN_WORD = re.compile(r"[0-9][a-z]?[ \t]+[^\W\d_]")
 # prefilter of the addresses without a marker word: a number, then a capitalised word or,
 # in a text typed in lower case, any word ("12 Lý Thường Kiệt", "45 nguyen trai")
 _NUMBER_THEN_NAME = re.compile(r"[0-9][A-Za-z]?[ \t]+[A-Z\u00c0-\u00de\u0110\u1e00-\u1ef8]")
-_DIGIT = re.compile(r"[0-9]")
 FIRST_GAP = 25     # characters from the house number to its first marker
 GAP = 35           # characters between two markers
 MAX_NAME_WORDS = 5
@@ -160,9 +159,9 @@ class StreetAddressDetector(Detector):
     priority = 55  # below the ids, bank and chat ids; above phone, whose numbers an address never spans
 
     def applies(self, t: ScanText) -> bool:
-        lower = t.lower
-        if _DIGIT.search(lower) is None:
+        if not t.has_digit:
             return False
+        lower = t.lower
         return (_NUMBER_THEN_NAME.search(t.text) is not None or _has_marker(t) or _has_unit(t)
                 or (t.text == lower and _NUMBER_THEN_WORD.search(lower) is not None)
                 or not _STREET_SUFFIX_WORDS.isdisjoint(t.words))  # "179 baker street"
@@ -216,11 +215,17 @@ class StreetAddressDetector(Detector):
 
 
 def _has_marker(t: ScanText) -> bool:
-    return t.memo("address_marker", lambda: _MARKER_WORDSET.maybe(t) and _ANY_MARKER.search(t.lower) is not None)
+    return t.memo("address_marker", lambda: _decided(_MARKER_WORDSET.decide(t), _ANY_MARKER, t))
 
 
 def _has_unit(t: ScanText) -> bool:
-    return t.memo("address_unit", lambda: _UNIT_WORDSET.maybe(t) and _UNIT_HINT.search(t.lower) is not None)
+    return t.memo("address_unit", lambda: _decided(_UNIT_WORDSET.decide(t), _UNIT_HINT, t))
+
+
+def _decided(decision: bool | None, expression: re.Pattern, t: ScanText) -> bool:
+    """A word set's answer, or on a maybe the search of its expression (which finds every word
+    the set's sure answers rest on)."""
+    return expression.search(t.lower) is not None if decision is None else decision
 
 
 class _Strong:

@@ -31,7 +31,7 @@ class VietnamCitizenIdDetector(NumberDetector):
         return whole_run or min(shape) >= 3  # "079203012345", "079 203 012 345", "0792 0301 2345"
 
     def applies(self, t: ScanText) -> bool:
-        return super().applies(t) and WORDS.present(t)
+        return t.longest_run >= self.min_digits and WORDS.present(t)
 
     def validate(self, digits: str) -> bool:
         return digits[:3] in PROVINCES and digits[3] in "0123"

@@ -27,7 +27,8 @@ class VietnamTaxCodeDetector(NumberDetector):
         return shape == (10,) or shape == (10, 3) or (whole_run and sum(shape) == 10)
 
     def applies(self, t: ScanText) -> bool:
-        return super().applies(t) and (WORDS.present(t) or ("-" in t.text and _BRANCH.search(t.text) is not None))
+        return t.longest_run >= self.min_digits and (
+            WORDS.present(t) or ("-" in t.text and _BRANCH.search(t.text) is not None))
 
     def validate(self, digits: str) -> bool:
         if digits[2:9] == "0000000" or digits[10:] == "000":
