@@ -98,10 +98,11 @@ def _recompose(text: str) -> tuple[str, list[int]]:
 # a space ("sdt0912345678"); one after "/", "=", "#", "@" is part of a link or a reference.
 
 MIN_RUN_DIGITS = 6  # no numeric detector looks at fewer digits
-_SEP = r"(?:[ \t\-()]{1,3}|\.)"
+_SEP = r"(?:[ \t\-()]{1,3}+|\.)"
 # at least MIN_RUN_DIGITS digits (the lookahead), not starting inside a longer run (the
-# lookbehind, placed after the first digit so that `re` can skip ahead to digits)
-_RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{_SEP}[0-9]+)*")
+# lookbehind, placed after the first digit so that `re` can skip ahead to digits); possessive,
+# since a separator or a digit given back could only stand where the other must
+_RUN = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{_SEP}?+[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*+(?:{_SEP}[0-9]++)*")
 _GROUP = re.compile(r"[0-9]+")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]+")
 _LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))  # _LATIN_WORD's letters in ASCII

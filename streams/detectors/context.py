@@ -111,12 +111,15 @@ class WordSet:
         self.other_thai = all(_THAI_CHAR.match(w) for w in other)  # then a text without Thai has none
         # a word without spaces that neither opens nor ends with an ASCII letter needs no
         # guard in the expression: it occurs exactly when it is a substring of the text
-        literals = tuple(w for w in other if not any(c.isspace() for c in w)
-                         and not (w[-1].isascii() and w[-1].isalpha()) and not "a" <= w[0] <= "z")
+        substrings = tuple(w for w in other if not any(c.isspace() for c in w)
+                           and not (w[-1].isascii() and w[-1].isalpha()) and not "a" <= w[0] <= "z")
+        # a word that holds another of them occurs only where that one does: testing the shorter
+        # one is enough ("พัสดุ" for "เลขพัสดุ", "ไปรษณีย์" for "ไปรษณีย์ไทย")
+        literals = tuple(w for w in dict.fromkeys(substrings) if not any(o != w and o in w for o in substrings))
         if len(literals) > self.MAX_LITERALS:
-            literals = ()
+            literals = substrings = ()
         self.literals = literals
-        other = [w for w in other if w not in literals]
+        other = [w for w in other if w not in substrings]
         self.other = re.compile(with_first_letters(other)) if other else None
 
     def maybe(self, t: ScanText) -> bool:

@@ -26,8 +26,8 @@ class IpAddressDetector(PatternDetector):
 
     def applies(self, t: ScanText) -> bool:
         text = t.text
-        # a dot (IPv4) or two colons (IPv6) before any search: most texts have neither
-        return ("." in text and _IPV4_HINT.search(text) is not None) or (
+        # three dots (IPv4) or two colons (IPv6) before any search: most texts have neither
+        return (text.count(".") >= 3 and _IPV4_HINT.search(text) is not None) or (
             text.count(":") >= 2 and _IPV6.search(text) is not None)
 
     def validate(self, value: str) -> bool:

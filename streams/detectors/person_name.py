@@ -399,9 +399,10 @@ class _NameScan:
             lw = lower[m.start():m.end()]
             first = not out
             capital = word[0].isupper()
-            known = self._given(lw) or self._family(lw) or lw in _EN_FIRST
+            given = self._given(lw)  # asked twice below: looked up once
+            known = given or lw in _FAMILY or lw in _FAMILY_ASCII or lw in _EN_FIRST
             # "nguyen van an": a given name after a family or middle name is part of the name
-            inside = (not first and self._given(lw)
+            inside = (not first and given
                       and (self._family(out[-1]) or out[-1] in _MIDDLE or fold(out[-1]) in _MIDDLE_ASCII)
                       and (lw not in _VI_STOP or lw in _STOP_ACCENTED_ONLY
                            # "lê văn thủy", "đinh bảo quyên": a word that is also a common word

@@ -132,10 +132,14 @@ _AFTER = re.compile(  # the first letters of both groups in front, as in _altern
 
 # the lookahead holds the first letters of a label or a number: `re` tests one set at each
 # position instead of the lookbehind and every label
-_HOUSE = re.compile(
-    rf"(?=[0-9sn#kบเ])(?<![0-9{_LATIN}/.,:\-])(?:(?P<label>{HOUSE_LABELS}))?"
-    r"(?P<number>(?:k(?=[0-9]{1,4}/))?[0-9]{1,4}(?:/[0-9]{1,4}){0,2}(?:-[0-9]{1,3})?)(?P<letter>[a-z])?"
-    rf"(?![0-9/{_LATIN}]|[.,:][0-9])")
+_HOUSE_BODY = (rf"(?<![0-9{_LATIN}/.,:\-])(?:(?P<label>{HOUSE_LABELS}))?"
+               r"(?P<number>(?:k(?=[0-9]{1,4}/))?[0-9]{1,4}(?:/[0-9]{1,4}){0,2}(?:-[0-9]{1,3})?)(?P<letter>[a-z])?"
+               rf"(?![0-9/{_LATIN}]|[.,:][0-9])")
+_HOUSE = re.compile(rf"(?=[0-9sn#kบเ]){_HOUSE_BODY}")
+# the same where the text has no Thai label ("เลขที่", also in "บ้านเลขที่"): no match can open
+# on บ or เ there, and Thai text is full of เ
+_TH_HOUSE_LABEL = "เลขที่"
+_HOUSE_NO_THAI_LABEL = re.compile(rf"(?=[0-9sn#k]){_HOUSE_BODY}")
 _NOT_HOUSE = re.compile(r"(?:" + _alternation(NOT_HOUSE_BEFORE) + r")[\s:.]*$")
 _POSTAL = re.compile(r"[\s,]{0,3}(?:(?:mã bưu chính|ma buu chinh|postcode|postal code|zip|รหัสไปรษณีย์)[\s:]*)?"
                      r"(?P<code>[1-9][0-9]{4,5})(?![0-9]|[\s.\-][0-9])")
@@ -171,7 +175,7 @@ class StreetAddressDetector(Detector):
         lowercase_only = text == lower  # a chat typed in lower case: names are not capitalised
         has_marker = _has_marker(t)  # else only a named street can follow a number
         taken = -1
-        for h in _HOUSE.finditer(lower):
+        for h in (_HOUSE if _TH_HOUSE_LABEL in lower else _HOUSE_NO_THAI_LABEL).finditer(lower):
             if h.start() < taken:
                 continue
             if not has_marker and (text[h.end():h.end() + 1] not in (" ", "\t")

@@ -81,3 +81,28 @@ def test_word_based_hints_skip_substrings_in_ascii_texts():
     assert not chat.applies(ScanText("online store, big sale"))     # "line", "ig" inside words
     assert handle.applies(ScanText("fb: shop.abc")) and chat.applies(ScanText("Zalo: abc.def"))
     assert re.search(r"ig", "big")  # what the substring hint would have let through
+
+
+def test_house_numbers_without_a_thai_label_need_no_thai_start(texts):
+    from streams.detectors.street_address import _HOUSE, _HOUSE_NO_THAI_LABEL, _TH_HOUSE_LABEL
+
+    for text in texts:
+        lower = ScanText(text).lower
+        if _TH_HOUSE_LABEL not in lower:
+            expected = [m.span() for m in _HOUSE.finditer(lower)]
+            assert [m.span() for m in _HOUSE_NO_THAI_LABEL.finditer(lower)] == expected, text
+    # with the label, a house number opens on a Thai letter: that expression is the one used
+    assert _HOUSE.search("บ้านเลขที่ 12 ถนนสุขุมวิท").start() == 0
+
+
+def test_possessive_digit_runs_match_as_backtracking_ones():
+    import random
+
+    from streams.detectors.base import _RUN, MIN_RUN_DIGITS
+
+    sep = r"(?:[ \t\-()]{1,3}|\.)"
+    plain = re.compile(rf"[0-9](?<![0-9]{{2}})(?=(?:{sep}?[0-9]){{{MIN_RUN_DIGITS - 1}}})[0-9]*(?:{sep}[0-9]+)*")
+    rnd = random.Random(20261206)
+    for _ in range(20_000):
+        s = "".join(rnd.choice("0123456789 .-()\tx") for _ in range(rnd.randint(1, 24)))
+        assert [m.span() for m in _RUN.finditer(s)] == [m.span() for m in plain.finditer(s)], repr(s)
