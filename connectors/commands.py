@@ -11,7 +11,6 @@ import urllib.request
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.kafka_io import AvroPublisher, ensure_topics
 from pipeline_core.metrics import serve_metrics
 from pipeline_core.settings import Settings
@@ -172,8 +171,7 @@ def cmd_connect(args, settings: Settings) -> int:
         if args.webhook_port:
             receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()},
                                        settings.webhook_public_url or f"http://127.0.0.1:{args.webhook_port}")
-            webhook_server = serve_in_thread(receiver.app(), host=settings.bind_host, port=args.webhook_port,
-                                             name="webhook")
+            webhook_server = receiver.serve(host=settings.bind_host, port=args.webhook_port)
             receiver.start()
             _say(f"webhook receiver at {webhook_server.url}/webhooks/<marketplace>")
         deadline = None if args.duration is None else time.monotonic() + args.duration

@@ -15,7 +15,10 @@ runs from the connection's start) and its body within `read_timeout` of its head
 connection is cut; a declared Content-Length over the limit is refused before any of the
 body is read, and a body is never read past it; undecodable headers, bad signatures and
 bodies that are not UTF-8 JSON objects of bounded depth are 4xx. Every refusal of a routed
-request is counted in webhook_pushes_rejected_total with a reason from a closed set."""
+request is counted in webhook_pushes_rejected_total with a reason from a closed set; served
+with `serve()` (connectors/http_edge.py), so are the refusals before routing, under marketplace
+"unknown": a request aiohttp's parser rejects (400, malformed_request) and a request head that
+never ends (cut, read_timeout)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,10 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from .base import BadPayload, ConnectorError, MappingError, MarketplaceApi, PushKind, PushNotice, Stream
+from pipeline_core.aiohttp_thread import RunningServer, serve_in_thread
+
 from .config import check_credentials
+from .http_edge import EdgeRunner
 from .onboarding import connection_consent
 from .runner import ShopSyncer, SyncReport
 
@@ -39,6 +45,7 @@ MAX_PUSH_BYTES = 1024 * 1024
 READ_TIMEOUT_SECONDS = 10.0   # platforms post small bodies at once; a slow client is cut, not waited for
 LINGER_SECONDS = 1.0          # after an early refusal, how long the unread rest of a body is drained
 SIGNATURE_HEADER = "Authorization"  # all three marketplaces sign in it
+UNROUTED = "unknown"  # the marketplace label of a request refused before its path named one
 
 
 class SeenNotifications:
@@ -93,6 +100,16 @@ class WebhookReceiver:
         app.router.add_post("/webhooks/{marketplace}", self.receive)
         app.router.add_get("/healthz", self.healthz)
         return app
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+        """Serve app() from its own thread, refusals before routing counted (connectors/http_edge.py)."""
+        return serve_in_thread(self.app(), host, port, "webhook",
+                               make_runner=lambda app, **kwargs: EdgeRunner(app, refused=self.refused_unrouted, **kwargs))
+
+    def refused_unrouted(self, reason: str) -> None:
+        """A request refused before its path named a marketplace (no client data reaches a label)."""
+        for metrics in {id(s.metrics): s.metrics for s in self.syncers.values()}.values():  # each registry once
+            metrics.pushes_rejected.labels(marketplace=UNROUTED, reason=reason).inc()
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok\n")

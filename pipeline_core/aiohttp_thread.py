@@ -40,13 +40,15 @@ class RunningServer:
         self.stop()
 
 
-def serve_in_thread(app: web.Application, host: str = "127.0.0.1", port: int = 0, name: str = "app") -> RunningServer:
+def serve_in_thread(app: web.Application, host: str = "127.0.0.1", port: int = 0, name: str = "app",
+                    make_runner: Callable[..., web.AppRunner] = web.AppRunner) -> RunningServer:
     """Serve an aiohttp app from a new thread with its own loop; port 0 picks a free port.
-    (Tests use it for webhook receivers too.)"""
-    return RunningServer(*start_serving(app, host, port, name))
+    `make_runner` builds the AppRunner (the webhook receiver's also counts what aiohttp refuses before routing)."""
+    return RunningServer(*start_serving(app, host, port, name, make_runner))
 
 
-def start_serving(app: web.Application, host: str, port: int, name: str):
+def start_serving(app: web.Application, host: str, port: int, name: str,
+                  make_runner: Callable[..., web.AppRunner] = web.AppRunner):
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     started: dict[str, Any] = {}
@@ -54,7 +56,7 @@ def start_serving(app: web.Application, host: str, port: int, name: str):
     def serve() -> None:
         asyncio.set_event_loop(loop)
         try:
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+            runner = make_runner(app, access_log=None, shutdown_timeout=0.5)
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.TCPSite(runner, host, port).start())
             started["runner"], started["port"] = runner, runner.addresses[0][1]

@@ -29,7 +29,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
     "stage": frozenset({"connector", "webhook", "redactor", "consent", "aggregator", "cli", "passthrough",
                         "sharing", "audience", "erasure", "access"}),
     "topic": frozenset(t.name for t in CATALOG),
-    "marketplace": frozenset(MARKETPLACES),
+    "marketplace": frozenset(MARKETPLACES) | {"unknown"},  # unknown: a webhook request refused before routing
     "reason": frozenset({
         "not_single_object", "unknown_fingerprint", "corrupt_body", "schema_mismatch",
         "invalid_json", "invalid_utf8", "oversize", "missing_field", "wrong_type",
@@ -37,6 +37,7 @@ LABEL_VALUES: dict[str, frozenset[str]] = {
         "rate_limited_too_long", "api_failed", "result_cap", "missing_record", "redaction_failed",
         "small_cell", "dominance", "complementary", "too_late", "late", "stale",
         "bad_header", "too_deep", "read_timeout", "incomplete_body",  # webhook requests refused at the edge
+        "malformed_request",  # a webhook request aiohttp's parser refused (400) before routing
         "subject_erased", "cannot_decrypt", "sealing_failed",  # sealed personal data (erasure, key store)
         "sharing_withdrawn_at_send",  # a partner share dropped when sharing ended between its event and its send
         "oversize_output", "send_failed", "encode_failed", "implausible_time", "unreadable_consent",  # issue 15

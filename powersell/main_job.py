@@ -53,7 +53,6 @@ def run_pipeline(args, settings: Settings) -> int:
     from connectors.metrics import ConnectorMetrics
     from connectors.runner import ConnectorService
     from connectors.webhook import WebhookReceiver
-    from pipeline_core.aiohttp_thread import serve_in_thread
     from pipeline_core.kafka_broker import LocalKafka, broker_answers
     from pipeline_core.metrics import serve_metrics
 
@@ -119,7 +118,7 @@ def run_pipeline(args, settings: Settings) -> int:
                 stack.append(connectors[name].close)
                 authorise_simulated_shops(connectors[name], servers[name].url)
             receiver = WebhookReceiver({n: c.syncer for n, c in connectors.items()}, "http://127.0.0.1:0")
-            webhook = serve_in_thread(receiver.app(), name="webhook")
+            webhook = receiver.serve()
             receiver.callback_base_url = webhook.url  # the URL the simulators sign pushes for
             receiver.start()
             stack.append(_once(webhook.stop))

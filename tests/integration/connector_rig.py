@@ -19,7 +19,6 @@ from connectors.config import SyncConfig, marketplace_config
 from connectors.metrics import ConnectorMetrics
 from connectors.runner import ConnectorService
 from connectors.webhook import WebhookReceiver
-from pipeline_core.aiohttp_thread import serve_in_thread
 from pipeline_core.avro_codec import default_registry
 from pipeline_core import kafka_io
 from pipeline_core.kafka_io import AvroPublisher
@@ -112,7 +111,7 @@ class Rig:
     def start_receiver(self):
         self.receiver = WebhookReceiver({self.marketplace: self.connector.syncer},
                                         f"http://127.0.0.1:{self.webhook_port}")
-        self.webhook_server = serve_in_thread(self.receiver.app(), port=self.webhook_port)
+        self.webhook_server = self.receiver.serve(port=self.webhook_port)
         self.receiver.start()
 
     def authorise(self):

@@ -82,7 +82,6 @@ from connectors.lazada import signing as lazada
 from connectors.shopee import signing as shopee
 from connectors.tiktok_shop import signing as tiktok_shop
 from connectors.webhook import WebhookReceiver
-from pipeline_core.aiohttp_thread import serve_in_thread
 
 SIGNERS = {"shopee": lambda app, url, body: shopee.push_signature(app.app_secret, url, body),
            "lazada": lambda app, url, body: lazada.push_signature(app.app_key, app.app_secret, body),
@@ -164,7 +163,7 @@ def test_when_twenty_clients_send_half_a_request_then_the_receiver_cuts_them_off
     read_timeout = 1.0
     rig.receiver = WebhookReceiver({"tiktok_shop": rig.connector.syncer}, f"http://127.0.0.1:{rig.webhook_port}",
                                    read_timeout=read_timeout)
-    rig.webhook_server = serve_in_thread(rig.receiver.app(), port=rig.webhook_port)
+    rig.webhook_server = rig.receiver.serve(port=rig.webhook_port)
     rig.receiver.start()
     halves = [b"POST /webhooks/tiktok_shop HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le",            # headers cut
               b"POST /webhooks/tiktok_shop HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n"
@@ -180,7 +179,9 @@ def test_when_twenty_clients_send_half_a_request_then_the_receiver_cuts_them_off
         for sock in clients:
             sock.close()
     assert len(closed) == 20
-    assert rejected(rig, "read_timeout") == 10  # the other ten never named a marketplace
+    assert rejected(rig, "read_timeout") == 10  # the other ten never named a marketplace: counted as unknown
+    assert sample(rig.metrics, "powersell_webhook_pushes_rejected_total", marketplace="unknown",
+                  reason="read_timeout") == 10
     assert rig.receiver.handled == 0
 
 
