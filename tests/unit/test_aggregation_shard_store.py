@@ -76,6 +76,13 @@ def test_what_changelog_partition_p_recovers_is_read_as_shard_ps_state(table):
     assert store.persisted_offset(TP(topic, 2)) == 7
 
 
+def test_the_local_database_and_the_changelog_partition_of_a_key_are_the_same(table):
+    for shard in range(SHARDS):
+        for name in ("orders/o-1", "products/p/1", "meta/watermark"):
+            key = state_key(shard, name)
+            assert table.data.shard_of(table.data._encode_key(key)) == table.partition_for_key(key) == shard
+
+
 def test_a_key_without_a_shard_is_refused(table):
     with pytest.raises(ValueError):
         table.data["no-shard"] = {}
