@@ -74,6 +74,25 @@ def consumed(settings, group: str, ends: dict) -> bool:
     return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end)
 
 
+class Copies:
+    """The forwarded copies on the shards' topic from a given point: `aggregated(prefix, n)` is true once `n` copies
+    whose internal key starts with `prefix` are there and the group has consumed everything up to them."""
+
+    def __init__(self, settings, group: str):
+        self.settings, self.group = settings, group
+        self.since = dict(end_offsets(settings, (f"{group}-shards",)))
+        self.seen, self.ends = 0, None
+
+    def aggregated(self, prefix: bytes, copies: int) -> bool:
+        if self.ends is None:
+            for _, key, _, rec in read_since(self.settings, self.since):
+                self.since[TopicPartition(rec.topic, rec.partition)] = rec.offset + 1
+                self.seen += bool(key and key.startswith(prefix))
+            if self.seen >= copies:
+                self.ends = dict(self.since)
+        return self.ends is not None and consumed(self.settings, self.group, self.ends)
+
+
 def published_count(port: int) -> float:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -113,26 +132,14 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
             assert all(p.poll() is None for p in procs), "a worker stopped"
             return members(settings, app_id) == workers
         wait_for(joined, 180)
-        output, shards_topic = Output(settings), f"{app_id}-shards"
-        forwarded = {"since": dict(end_offsets(settings, (shards_topic,))), "products": 0, "ends": None}
-
-        def products_aggregated(expected_copies: int) -> bool:
-            """Every product's copies are on the shards' topic and the group has consumed them all."""
-            if forwarded["ends"] is None:
-                for _, key, _, rec in read_since(settings, forwarded["since"]):
-                    forwarded["since"][TopicPartition(rec.topic, rec.partition)] = rec.offset + 1
-                    forwarded["products"] += bool(key and key.startswith(b"redacted.products"))
-                if forwarded["products"] >= expected_copies:
-                    forwarded["ends"] = dict(forwarded["since"])
-            return forwarded["ends"] is not None and consumed(settings, app_id, forwarded["ends"])
-
+        output, copies = Output(settings), Copies(settings, app_id)
         publisher = AvroPublisher(settings)
         try:
             products = [r for r in records if topic_of(r) == "redacted.products"]
             for record in products:
                 publisher.send("redacted.products", shop_key(record["marketplace"], record["shop_id"]), record)
             publisher.flush()
-            wait_for(lambda: products_aggregated(len(products) * DATA_PARTITIONS), 120)  # a copy per shard
+            wait_for(lambda: copies.aggregated(b"redacted.products", len(products) * DATA_PARTITIONS), 120)  # one per shard
             for record in (r for r in records if topic_of(r) == "redacted.orders"):
                 publisher.send("redacted.orders", shop_key(record["marketplace"], record["shop_id"]), record)
             publisher.flush()
@@ -167,3 +174,63 @@ def test_two_aggregation_workers_publish_exactly_the_cells_of_one(kafka, tmp_pat
     suffix = str(int(time.time()))  # a fresh group and fresh internal topics per test run
     run(settings, tmp_path, f"powersell-aggregator-solo-{suffix}", 1, records, expected)
     run(settings, tmp_path, f"powersell-aggregator-pair-{suffix}", 2, records, expected)
+
+
+def send(settings, records) -> None:
+    publisher = AvroPublisher(settings)
+    try:
+        for record in records:
+            publisher.send(topic_of(record), shop_key(record["marketplace"], record["shop_id"]), record)
+        publisher.flush()
+    finally:
+        publisher.close()
+
+
+@pytest.mark.slow
+def test_shards_that_move_to_a_new_worker_keep_their_state(kafka, tmp_path):
+    """A worker aggregates the products and half the orders; a second worker with empty local stores joins (the
+    rebalance moves shards to it) and the first one leaves (it gets the rest). Its shards' state comes from their
+    changelog partitions into its local databases of the same numbers, so the second half of the orders (updates
+    and cancellations of the first half's among them) still gives exactly the cells of one uninterrupted run."""
+    settings = kafka
+    records = workload(seed=12, orders=400)
+    expected = run_single(records, RULES, WINDOWS)
+    products = [r for r in records if topic_of(r) == "redacted.products"]
+    orders = [r for r in records if topic_of(r) == "redacted.orders"]
+    first_half, second_half = orders[:len(orders) // 2], orders[len(orders) // 2:]
+    app_id = f"powersell-aggregator-move-{int(time.time())}"
+    start_at_end(settings, app_id)
+    first_port, second_port = free_ports(2)
+    first = start_aggregator(settings, app_id, first_port, tmp_path)
+    procs = [first]
+
+    def stable(*alive: subprocess.Popen):
+        def check() -> bool:
+            assert all(p.poll() is None for p in alive), "a worker stopped"
+            return members(settings, app_id) == len(alive)
+        return check
+    try:
+        wait_for(stable(first), 180)
+        output, copies = Output(settings), Copies(settings, app_id)
+        send(settings, products)
+        wait_for(lambda: copies.aggregated(b"redacted.products", len(products) * DATA_PARTITIONS), 120)
+        copies = Copies(settings, app_id)
+        send(settings, first_half)
+        wait_for(lambda: copies.aggregated(b"redacted.orders", len(first_half)), 120)  # in the first worker's state
+        second = start_aggregator(settings, app_id, second_port, tmp_path)
+        procs.append(second)
+        wait_for(stable(first, second), 180)  # the rebalance moved some shards to the second worker
+        stop_worker(first)
+        wait_for(stable(second), 180)  # and now every shard
+        send(settings, second_half)
+        try:
+            wait_for(lambda: output.refresh().content() == expected, 180)
+        except AssertionError:
+            got = output.content()
+            wrong = [k for k in set(got) | set(expected) if got.get(k) != expected.get(k)]
+            raise AssertionError(f"{len(wrong)} of {len(expected)} cells differ after the shards moved, e.g. "
+                                 f"{[(k, got.get(k), expected.get(k)) for k in wrong[:2]]}") from None
+        assert published_count(second_port) > 0
+    finally:
+        for proc in procs:
+            stop_worker(proc)
