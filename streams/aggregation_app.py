@@ -55,6 +55,7 @@ from .aggregation.errors import ImplausibleTime
 from .aggregation.publish import SCHEMA as AGGREGATE_SCHEMA
 from .aggregation.publish import Pending, encode_each
 from . import outcome_log
+from .batch_acks import acknowledged_when_finished
 from .aggregation.shards import LOOKUP_SUFFIX, ShardOwnership, route, split_state_key, state_key
 from .aggregation.shardstore import store_url
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
@@ -127,33 +128,34 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
     @app.agent(redacted, name="forward")
     async def forward(stream):
         async for event in stream.events():
-            message = event.message
-            metrics.consumed.labels(stage=STAGE, topic=message.topic).inc()
-            try:
-                if message.key is None or message.value is None:
-                    raise DecodeError("missing_field", f"a record on {message.topic} has no key or no value")
-                name, record = registry.decode(message.value)
-                if SOURCES.get(name) != message.topic:
-                    raise DecodeError("schema_mismatch", f"a {name} record does not belong on {message.topic}")
-                copies = route(message.topic, record, shards)
-            except DecodeError as exc:
-                await dead_letter(message.key, message.value, message.topic, exc.reason, str(exc),
-                                  message.partition, message.offset)
-                continue
-            except Exception as exc:  # a record without its group's fields; the type only (texts may quote values)
-                await dead_letter(message.key, message.value, message.topic, "wrong_type",
-                                  f"routing raised {type(exc).__name__}", message.partition, message.offset)
-                continue
-            source = [outcome_log.source_header(message.partition, message.offset)]  # for the ledger
-            try:
-                for copy in copies:
-                    key = message.topic + (LOOKUP_SUFFIX if copy.lookup else "")
-                    await merged.send(key=key.encode(), value=message.value, partition=copy.shard,
-                                      headers=None if copy.lookup else source)
-            except Exception as exc:  # refused by the producer (size): the record is kept, the agent goes on
-                await dead_letter(message.key, message.value, message.topic, "send_failed",
-                                  f"forwarding to the aggregates' input failed: {type(exc).__name__}",
-                                  message.partition, message.offset)
+            with acknowledged_when_finished((event,)):  # a stop mid-event must not commit it undecided
+                message = event.message
+                metrics.consumed.labels(stage=STAGE, topic=message.topic).inc()
+                try:
+                    if message.key is None or message.value is None:
+                        raise DecodeError("missing_field", f"a record on {message.topic} has no key or no value")
+                    name, record = registry.decode(message.value)
+                    if SOURCES.get(name) != message.topic:
+                        raise DecodeError("schema_mismatch", f"a {name} record does not belong on {message.topic}")
+                    copies = route(message.topic, record, shards)
+                except DecodeError as exc:
+                    await dead_letter(message.key, message.value, message.topic, exc.reason, str(exc),
+                                      message.partition, message.offset)
+                    continue
+                except Exception as exc:  # a record without its group's fields; the type only (texts may quote values)
+                    await dead_letter(message.key, message.value, message.topic, "wrong_type",
+                                      f"routing raised {type(exc).__name__}", message.partition, message.offset)
+                    continue
+                source = [outcome_log.source_header(message.partition, message.offset)]  # for the ledger
+                try:
+                    for copy in copies:
+                        key = message.topic + (LOOKUP_SUFFIX if copy.lookup else "")
+                        await merged.send(key=key.encode(), value=message.value, partition=copy.shard,
+                                          headers=None if copy.lookup else source)
+                except Exception as exc:  # refused by the producer (size): the record is kept, the agent goes on
+                    await dead_letter(message.key, message.value, message.topic, "send_failed",
+                                      f"forwarding to the aggregates' input failed: {type(exc).__name__}",
+                                      message.partition, message.offset)
 
     @app.timer(tick_seconds)
     async def tick():
@@ -233,25 +235,26 @@ def build_aggregation_app(settings: Settings, aggregator: Aggregator, metrics: A
     @app.agent(merged, name="aggregate")
     async def aggregate(stream):
         async for events in stream.take_events(500, within=1.0):
-            by_shard: dict[int, list] = {}
-            for event in events:  # per-shard order is kept; shards are independent
-                by_shard.setdefault(event.message.partition, []).append(event)
-            filtered: list[tuple[bytes, bytes]] = []  # the ledger's records of this batch's filtered decisions
-            aggregated: list[tuple[int, Aggregator]] = []
-            for shard, shard_events in by_shard.items():
-                agg = shard_aggregator(shard)
-                for event in shard_events:
-                    entry = await aggregate_one(agg, event.message)
-                    if entry is not None:
-                        filtered.append(entry)
-                aggregated.append((shard, agg))
-            await record_filtered(filtered)  # acknowledged before the table writes, so before the batch commits
-            for shard, agg in aggregated:
-                for key, value in agg.changes().items():
-                    if value is None:
-                        state.pop(state_key(shard, key), None)
-                    else:
-                        state[state_key(shard, key)] = value
+            with acknowledged_when_finished(events):  # a stop mid-batch must not commit what was not decided
+                by_shard: dict[int, list] = {}
+                for event in events:  # per-shard order is kept; shards are independent
+                    by_shard.setdefault(event.message.partition, []).append(event)
+                filtered: list[tuple[bytes, bytes]] = []  # the ledger's records of this batch's filtered decisions
+                aggregated: list[tuple[int, Aggregator]] = []
+                for shard, shard_events in by_shard.items():
+                    agg = shard_aggregator(shard)
+                    for event in shard_events:
+                        entry = await aggregate_one(agg, event.message)
+                        if entry is not None:
+                            filtered.append(entry)
+                    aggregated.append((shard, agg))
+                await record_filtered(filtered)  # acknowledged before the table writes, so before the batch commits
+                for shard, agg in aggregated:
+                    for key, value in agg.changes().items():
+                        if value is None:
+                            state.pop(state_key(shard, key), None)
+                        else:
+                            state[state_key(shard, key)] = value
 
     async def record_filtered(entries: list[tuple[bytes, bytes]]) -> None:
         """Send a batch's filtered decisions together, then wait for each acknowledgement (retried, then raised: the

@@ -36,6 +36,7 @@ from pipeline_core.settings import Settings
 from pipeline_core.topics import (CATALOG, DATA_PARTITIONS, FAUST_APP_IDS, FOREVER, MAX_MESSAGE_BYTES, AccessClass, Service,
                                   Topic, topic)
 
+from .batch_acks import acknowledged_when_finished
 from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
 from .delivery import fits, record_size
@@ -206,21 +207,22 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
     @app.agent(consent_topic, name="consent")
     async def consent(stream):
         async for event in stream.events():
-            message = event.message
-            while True:
-                try:
-                    subject = await follower.offer(message.partition, message.offset, message.key, message.value)
-                    changes = stage.audience_changes(subject)
-                except DecodeError as exc:  # not a consent record (e.g. a RawShopEvent): the book moved past it
-                    await dead_letter(message, exc.reason, str(exc), "consent")
-                    stage.metrics.dead.labels(stage="consent", reason=exc.reason).inc()
-                    changes = ()
-                except Exception as exc:  # reading a gap from the topic failed: the barrier holds data meanwhile
-                    log.warning("consent record not applied yet (%s); retrying", type(exc).__name__)
-                    await asyncio.sleep(1.0)
-                    continue
-                break
-            await send_acknowledged(changes, side_stage)
+            with acknowledged_when_finished((event,)):  # a stop mid-event must not commit it undecided
+                message = event.message
+                while True:
+                    try:
+                        subject = await follower.offer(message.partition, message.offset, message.key, message.value)
+                        changes = stage.audience_changes(subject)
+                    except DecodeError as exc:  # not a consent record (e.g. a RawShopEvent): the book moved past it
+                        await dead_letter(message, exc.reason, str(exc), "consent")
+                        stage.metrics.dead.labels(stage="consent", reason=exc.reason).inc()
+                        changes = ()
+                    except Exception as exc:  # reading a gap from the topic failed: the barrier holds data meanwhile
+                        log.warning("consent record not applied yet (%s); retrying", type(exc).__name__)
+                        await asyncio.sleep(1.0)
+                        continue
+                    break
+                await send_acknowledged(changes, side_stage)
 
     def process(message) -> Redacted | Filtered | DeadLettered:
         try:
@@ -288,12 +290,13 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
     @app.agent(raw, name="redact")
     async def redact(stream):
         async for events in stream.take_events(500, within=0.005):
-            await barrier.wait(e.message.partition for e in events)
-            deliveries = []
-            for event in events:
-                deliveries.append(await start_delivery(event.message, process(event.message)))
-            for delivery in deliveries:  # the batch is acknowledged after this: every record has its place
-                await settle(*delivery)
+            with acknowledged_when_finished(events):  # a stop mid-batch must not commit what was not decided
+                await barrier.wait(e.message.partition for e in events)
+                deliveries = []
+                for event in events:
+                    deliveries.append(await start_delivery(event.message, process(event.message)))
+                for delivery in deliveries:  # the batch is acknowledged after this: every record has its place
+                    await settle(*delivery)
 
     if eraser is not None:
         from .erasure import ErasureError, InvalidErasureRequest, already_handled
@@ -301,17 +304,18 @@ def build_app(settings: Settings, stage: RedactionStage, app_id: str = APP_ID,
         @app.agent(app.topic(ERASURE_TOPIC, key_serializer="raw", value_serializer="raw"), name="erase")
         async def erase(stream):
             async for event in stream.events():
-                message = event.message
-                if already_handled(message.headers):
-                    continue  # the `erase` command carried it out and published the receipt itself
-                try:
-                    await asyncio.get_running_loop().run_in_executor(None, eraser.handle_request, message.value)
-                except (DecodeError, InvalidErasureRequest) as exc:
-                    await dead_letter(message, getattr(exc, "reason", "wrong_type"), str(exc), "erasure")
-                except ErasureError as exc:  # the key may be destroyed already; the request stays on the topic to rerun
-                    log.error("erasure incomplete: %s", exc)
-                except Exception as exc:  # a record must not stop the agent; the type only (texts may quote values)
-                    await dead_letter(message, "wrong_type", f"erasure request raised {type(exc).__name__}", "erasure")
+                with acknowledged_when_finished((event,)):  # a stop mid-event must not commit it undecided
+                    message = event.message
+                    if already_handled(message.headers):
+                        continue  # the `erase` command carried it out and published the receipt itself
+                    try:
+                        await asyncio.get_running_loop().run_in_executor(None, eraser.handle_request, message.value)
+                    except (DecodeError, InvalidErasureRequest) as exc:
+                        await dead_letter(message, getattr(exc, "reason", "wrong_type"), str(exc), "erasure")
+                    except ErasureError as exc:  # the key may be destroyed already; the request stays on the topic to rerun
+                        log.error("erasure incomplete: %s", exc)
+                    except Exception as exc:  # a record must not stop the agent; the type only (texts may quote values)
+                        await dead_letter(message, "wrong_type", f"erasure request raised {type(exc).__name__}", "erasure")
 
     app.ready = False
 
