@@ -40,6 +40,7 @@ from .batch_acks import acknowledged_when_finished
 from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
 from .delivery import fits, record_size
+from .seek_safe_consumer import SeekSafeTransport
 from .redaction_stage import OUTPUTS, STAGE, DeadLettered, Filtered, Redacted, RedactionStage
 from . import outcome_log
 
@@ -81,6 +82,9 @@ class IdempotentProducer(AIOKafkaDriverProducer):
 class PipelineApp(faust.App):
     def _new_producer(self):
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+    def _new_transport(self):  # a consumer that never takes records fetched before a seek for ones read after it
+        return SeekSafeTransport(self.conf.broker_consumer, self)
 
 
 def faust_app(settings: Settings, app_id: str, store: str = "memory://") -> faust.App:
