@@ -3,11 +3,9 @@ stream in loses none of them: the batch in flight is read again by the next work
 unsent. Before streams/batch_acks.py, Faust's take_events acknowledged that batch on the way out and
 each stop lost tens of events with the group committed past them (185 of 17,560 over four stops).
 
-Not yet reliable, so it runs only when asked (POWERSELL_RUN_KNOWN_LOSS=1): with batch_acks 2 of 3 runs lose
-nothing, but one lost 490 records, the first ~2 s written before the first worker was ready (about 150 contiguous
-offsets per partition, committed past, never decided, no warning in any log); without batch_acks 2 of 2 runs lost
-(1 and 162). A suspect in Faust's consumer: `_new_offset` lets a commit start one past the committed offset
-(`min(acked) - committed > 1`), so a single unacknowledged record at the committed offset can be skipped."""
+Each stop and start also seeks the partitions back to their committed offsets while Faust's fetch loop still
+holds records fetched before; streams/seek_safe_consumer.py keeps those from moving the read offset (before it:
+2 of 4 runs lost records at a worker's start, 229 and 490, committed past and never decided)."""
 
 from __future__ import annotations
 
@@ -24,10 +22,7 @@ from tests.integration.test_consent_kafka import event, grant, new_shop, publish
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow,
-              pytest.mark.skipif(os.environ.get("POWERSELL_RUN_KNOWN_LOSS") != "1",
-                                 reason="reproduces a known loss at worker start-up (see the module docstring); "
-                                        "POWERSELL_RUN_KNOWN_LOSS=1 runs it")]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
 def test_a_privacy_worker_stopped_mid_stream_and_restarted_loses_nothing(kafka, tmp_path):
