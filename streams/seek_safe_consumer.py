@@ -10,7 +10,8 @@ for a compaction gap and commits past them: measured, 151 contiguous records of 
 at a worker's start, no warning logged; 2 runs of 4 of tests/integration/test_worker_restarts_kafka.py lost records
 (229 and 490), 0 of 6 with this consumer.
 
-`SeekSafeConsumer` notes every seek of a partition (`SeekLog`). A record of a stream topic whose
+`SeekSafeConsumer` notes every seek of a partition (`SeekLog`), and seeks the stream partitions back to their
+committed offsets whenever the flow resumes (Faust empties the agents' queues then, after its own seek). A record of a stream topic whose
 partition was sought after its batch was requested is not delivered, the partition is sought
 again to where the last seek put it (the records are read again: at least once, never lost), and
 a record already in delivery when the seek came does not move the read offset the seek set.
@@ -66,6 +67,26 @@ class SeekSafeConsumer(AIOKafkaConsumer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.seeks = SeekLog()
+        self._rewind_streams = False
+
+    def resume_flow(self) -> None:
+        # Faust empties the agents' queues when the flow resumes (clear_on_resume), after its seek to the committed
+        # offsets: records delivered in between were never decided. Read the stream partitions from there again.
+        super().resume_flow()
+        self._rewind_streams = True
+
+    async def _rewind(self) -> None:
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        for tp in self.assignment():
+            if not acks_enabled_for(tp.topic):
+                continue
+            committed = self._committed_offset.get(tp)
+            if committed is None:  # not known yet (recovery runs before Faust's seek): Faust's seek positions it
+                continue
+            try:
+                await self.seek(tp, committed)
+            except Exception as exc:  # as Faust's own seek back in getmany: the next rebalance seeks again
+                log.warning("rewinding %s[%d] failed (%s)", tp.topic, tp.partition, type(exc).__name__)
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
@@ -109,6 +130,9 @@ class SeekSafeConsumer(AIOKafkaConsumer):
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 set_flag(CONSUMER_FETCHING)
+                if self._rewind_streams:  # added
+                    self._rewind_streams = False
+                    await self._rewind()
                 fetched_after = seeks.mark()  # added: seeks from here on make this batch's records of a partition stale
                 set_aside: set[TP] = set()
                 ait = cast(AsyncIterator, getmany(timeout=1.0))
@@ -123,6 +147,9 @@ class SeekSafeConsumer(AIOKafkaConsumer):
                             await sleep(0)
                             num_since_yield = 0
 
+                        if self._rewind_streams:  # added: the flow resumed meanwhile
+                            self._rewind_streams = False
+                            await self._rewind()
                         acks_enabled = acks_enabled_for(message.topic)
                         if acks_enabled and seeks.since(fetched_after, tp):  # added: fetched before a seek
                             if tp not in set_aside:
