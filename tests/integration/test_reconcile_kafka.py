@@ -93,19 +93,33 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
         publisher.send("redacted.orders", granted, redacted_order(event_time=ahead, create_time=ahead,
                                                                   update_time=ahead)).get(timeout=30)
 
-        last = {}
+        last, registry = {}, default_registry()
 
-        def settled():
-            assert worker.poll() is None, f"the worker stopped: see {worker.log_path}"
+        def input_copies() -> Counter:
+            """How many copies of each event the aggregation stage's inputs hold since the test began."""
+            return Counter(raw_input(registry, t, p, o, v).ident
+                           for t, p, o, _, v, _ in scan(kafka, AGGREGATION_INPUTS, since))
+
+        def repeated(copies: Counter) -> int:
+            """Events with more than one copy: each is filtered once as a duplicate (a late one stays late)."""
+            return sum(1 for ident, n in copies.items() if n > 1 and ident != late[2]["event_id"])
+
+        def settled(privacy_running: bool = True):
+            assert not privacy_running or worker.poll() is None, f"the worker stopped: see {worker.log_path}"
             assert aggregator.poll() is None, f"the aggregation worker stopped: see {aggregator.log_path}"
             (last["privacy"], last["privacy unread"]), (last["aggregation"], last["aggregation unread"]) = (
                 privacy_ledger(kafka, since), aggregation_ledger(kafka, since, app_id))
-            return not last["privacy"].missing and last["aggregation"].events == 9 and not last["aggregation"].missing
+            # every extra copy the privacy worker published (at least once) must have reached its duplicate decision too
+            return (not last["privacy"].missing and last["aggregation"].events == 9 and not last["aggregation"].missing
+                    and last["aggregation"].filtered.get("duplicate", 0) == repeated(input_copies()))
         try:
             wait_for(settled, 240, interval=1.0, what="every event found in its place by the ledger, in both stages")
         except AssertionError as exc:
             raise AssertionError(f"{exc}; last seen (a stage's 'unread': missing ids its group has not committed "
                                  f"past yet): {[getattr(v, 'as_dict', lambda: v)() for v in last.values()]}") from None
+        # The privacy worker stopped, no copy comes after the ones counted: the aggregation worker decides the last ones
+        stop_worker(worker)
+        wait_for(lambda: settled(privacy_running=False), 120, interval=1.0, what="the last copies decided")
         code, ledger, aggregation = reconcile(worker_env, since, app_id)
         assert code == 0 and ledger["missing"] == 0 and ledger["missing_ids"] == []
         assert ledger["events"] == 4 + 3 + 2 + 2 + 2 and ledger["records"] == ledger["events"] + 1
@@ -117,14 +131,10 @@ def test_reconcile_finds_every_event_in_its_place_and_reports_one_the_worker_nev
         # and the two records written to its input directly. The privacy worker delivers at least once: a rebalance
         # before its commit publishes a batch again, and each extra copy of an event counted is a duplicate there.
         assert aggregation["missing"] == 0 and aggregation["missing_ids"] == []
-        registry = default_registry()
-        copies = Counter(raw_input(registry, t, p, o, v).ident
-                         for t, p, o, _, v, _ in scan(kafka, AGGREGATION_INPUTS, since))
-        late_id, twice_id = late[2]["event_id"], twice[2]["event_id"]
-        assert copies[twice_id] >= 2 and sum(copies.values()) >= 10
+        copies = input_copies()
+        assert copies[twice[2]["event_id"]] >= 2 and sum(copies.values()) >= 10
         assert (aggregation["events"], aggregation["records"]) == (9, sum(copies.values()))
-        assert aggregation["filtered"] == {"late": 1,
-                                           "duplicate": sum(1 for e, n in copies.items() if n > 1 and e != late_id)}
+        assert aggregation["filtered"] == {"late": 1, "duplicate": repeated(copies)}
         assert aggregation["published"] == 7 - 1  # every event but the late one counted (the twice-published: once)
         assert sum(aggregation["dead_lettered"].values()) == 2 and aggregation["dead_lettered"]["implausible_time"] == 1
         assert aggregation["in_several_places"] == 0 and aggregation["duplicated"] == 0
