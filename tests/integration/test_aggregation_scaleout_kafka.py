@@ -93,6 +93,17 @@ class Copies:
         return self.ends is not None and consumed(self.settings, self.group, self.ends)
 
 
+def wait_for_cells(output, expected: dict, when: str) -> None:
+    """Wait until the published cells are exactly `expected`; else say how many differ, with two of them."""
+    try:
+        wait_for(lambda: output.refresh().content() == expected, 180)
+    except AssertionError:
+        got = output.content()
+        wrong = [k for k in set(got) | set(expected) if got.get(k) != expected.get(k)]
+        raise AssertionError(f"{len(wrong)} of {len(expected)} cells differ {when}, e.g. "
+                             f"{[(k, got.get(k), expected.get(k)) for k in wrong[:2]]}") from None
+
+
 def published_count(port: int) -> float:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -145,13 +156,7 @@ def run(settings, tmp_path, app_id: str, workers: int, records, expected) -> lis
             publisher.flush()
         finally:
             publisher.close()
-        try:
-            wait_for(lambda: output.refresh().content() == expected, 180)
-        except AssertionError:
-            got = output.content()
-            wrong = [k for k in set(got) | set(expected) if got.get(k) != expected.get(k)]
-            raise AssertionError(f"{len(wrong)} of {len(expected)} cells differ with {workers} worker(s), e.g. "
-                                 f"{[(k, got.get(k), expected.get(k)) for k in wrong[:2]]}") from None
+        wait_for_cells(output, expected, f"with {workers} worker(s)")
         # every version of a cell is published once: two shards never publish the same cell
         assert len(output.versions) == len(set(output.versions))
         if workers > 1:
@@ -223,13 +228,7 @@ def test_shards_that_move_to_a_new_worker_keep_their_state(kafka, tmp_path):
         stop_worker(first)
         wait_for(stable(second), 180)  # and now every shard
         send(settings, second_half)
-        try:
-            wait_for(lambda: output.refresh().content() == expected, 180)
-        except AssertionError:
-            got = output.content()
-            wrong = [k for k in set(got) | set(expected) if got.get(k) != expected.get(k)]
-            raise AssertionError(f"{len(wrong)} of {len(expected)} cells differ after the shards moved, e.g. "
-                                 f"{[(k, got.get(k), expected.get(k)) for k in wrong[:2]]}") from None
+        wait_for_cells(output, expected, "after the shards moved")
         assert published_count(second_port) > 0
     finally:
         for proc in procs:
