@@ -37,6 +37,7 @@ from pipeline_core.topics import (CATALOG, DATA_PARTITIONS, FAUST_APP_IDS, FOREV
                                   Topic, topic)
 
 from .batch_acks import acknowledged_when_finished
+from .commit_flush import ChangesNotAcknowledged, UnacknowledgedSends
 from .consent_barrier import ConsentBarrier
 from .consent_follower import ConsentFollower, KafkaConsentReader, read_consent
 from .delivery import fits, record_size
@@ -73,10 +74,29 @@ class SubjectTable(faust.Table):
 
 class IdempotentProducer(AIOKafkaDriverProducer):
     """Every send with acks=all and idempotence, as every producer of the pipeline (Faust turns idempotence on only
-    inside transactions): a send retried after a leader change is not written twice."""
+    inside transactions): a send retried after a leader change is not written twice. Its flush, which Faust calls
+    before every commit, returns only once the table changes queued before it are acknowledged
+    (streams.commit_flush); if one never can be, the worker stops instead of committing past it."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.unacknowledged = UnacknowledgedSends()
 
     def _settings_extra(self):
         return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+    def send_soon(self, fut) -> None:
+        self.unacknowledged.track(fut)
+        super().send_soon(fut)
+
+    async def flush(self) -> None:
+        await super().flush()
+        try:
+            await self.unacknowledged.wait_acknowledged(lambda: self.buffer.state == "running")
+        except ChangesNotAcknowledged as exc:
+            log.error("table changes were not acknowledged (%s); the worker stops before it commits past them", exc)
+            await self.crash(exc)
+            raise
 
 
 class PipelineApp(faust.App):
