@@ -18,7 +18,8 @@ from decimal import Decimal
 import pytest
 
 from pipeline_core.avro_codec import default_registry
-from pipeline_core.kafka_io import end_offsets, ensure_topics, read_since
+from pipeline_core.kafka_io import admin_client, end_offsets, ensure_topics, read_since
+from pipeline_core.lag import committed_offsets
 from pipeline_core.security import principal_env, without_security_env
 from pipeline_core.settings import Settings
 from streams.aggregation.cells import CANCELLED_STATUSES
@@ -55,6 +56,16 @@ def own_broker(tmp_path_factory):
 def start(env, *args, log_name):
     return start_worker({**env, "POWERSELL_METRICS_PORT": "0", "POWERSELL_LOG_LEVEL": "WARNING"}, *args,
                         log_path=os.path.join(env["POWERSELL_DATA_DIR"], log_name))
+
+
+def committed_on_shards(settings) -> int:
+    """How many records of its input (the shards topic) the aggregation worker's group has committed."""
+    tps = list(end_offsets(settings, ("powersell-aggregator-shards",)))
+    admin = admin_client(settings)
+    try:
+        return sum(max(0, o.offset) for o in committed_offsets(admin, "powersell-aggregator", tps).values())
+    finally:
+        admin.close()
 
 
 def expected_cells(world, now_ms):
@@ -123,14 +134,15 @@ def test_every_published_cell_matches_the_ground_truth_after_a_kill_and_restart(
         published = Published(settings)
         now_ms = lambda: int(datetime.now(timezone.utc).timestamp() * 1000)  # noqa: E731
 
-        def some_published():
+        def some_published_and_committed():
             assert aggregator.poll() is None and privacy.poll() is None, "a worker stopped"
-            return len(published.refresh().country_cells(now_ms())) >= 3
+            # committed too: its successor must rely on the changelog for those records, not read them again
+            return len(published.refresh().country_cells(now_ms())) >= 3 and committed_on_shards(settings) > 0
         try:
-            wait_for(some_published, 180)
+            wait_for(some_published_and_committed, 180)
         except AssertionError:
             raise AssertionError(f"only {len(published.latest)} aggregate records, {len(published.country_cells(now_ms()))} "
-                                 f"country cells") from None
+                                 f"country cells, {committed_on_shards(settings)} input records committed") from None
         stop_worker(aggregator, signal.SIGKILL)                  # killed mid-stream: state only in its changelog
         rig.sim.world.tick(20)                                   # the world moves on while it is down
         rig.service.run_once()
