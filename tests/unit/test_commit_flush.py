@@ -28,6 +28,7 @@ def test_fausts_own_buffer_flush_returns_with_messages_still_queued():
             await handed_on.wait()
         buffer._send_pending = stuck_send
         await buffer.start()
+        assert buffer.state == "running"  # what IdempotentProducer.flush takes for "can still send"
         try:
             for _ in range(3):
                 buffer.put(asyncio.get_running_loop().create_future())
