@@ -57,7 +57,7 @@ from .aggregation.publish import Pending, encode_each
 from . import outcome_log
 from .batch_acks import acknowledged_when_finished
 from .aggregation.shards import LOOKUP_SUFFIX, ShardOwnership, route, split_state_key, state_key
-from .aggregation.shardstore import store_url
+from .aggregation.shardstore import STORE_OPTIONS, store_url
 from .app import DEAD_LETTER_NAME, JSON, faust_app, internal_topic
 from .redaction_stage import StageMetrics
 
@@ -89,6 +89,7 @@ class ShardTable(faust.Table):
 
     def __init__(self, app: faust.App, *, name: str, **kwargs: Any):
         kwargs.setdefault("store", store_url(name))
+        kwargs.setdefault("options", dict(STORE_OPTIONS))  # a copy: Faust's store pops keys from it
         super().__init__(app, name=name, **kwargs)
 
     def partition_for_key(self, key: Any) -> int:

@@ -34,6 +34,14 @@ def test_the_shard_table_uses_the_shard_store_with_faust_s_file_names(table):
     assert table.data.partition_path(2).name == "shard_state-2.db"  # a worker's local state from before is reused
 
 
+def test_each_shard_database_is_opened_with_bounded_memory(table):
+    """Faust's defaults (three 64 MiB write buffers, a 2 GiB block cache per database) let the worker's memory grow
+    with its backlog; a shard's state is small."""
+    options = table.data.rocksdb_options
+    assert options.write_buffer_size * options.max_write_buffer_number + options.block_cache_size <= 16 * 1024**2
+    options.open(table.data.partition_path(0)).close()  # and RocksDB takes them
+
+
 def test_a_write_outside_any_event_goes_to_the_database_of_the_keys_shard(table):
     store = table.data
     for shard in range(SHARDS):
