@@ -75,7 +75,10 @@ class SeekSafeConsumer(AIOKafkaConsumer):
         super().resume_flow()
         self._rewind_streams = True
 
-    async def _rewind(self) -> None:
+    async def _rewind_if_resumed(self) -> None:
+        if not self._rewind_streams:
+            return
+        self._rewind_streams = False
         acks_enabled_for = self.app.topics.acks_enabled_for
         for tp in self.assignment():
             if not acks_enabled_for(tp.topic):
@@ -130,9 +133,7 @@ class SeekSafeConsumer(AIOKafkaConsumer):
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 set_flag(CONSUMER_FETCHING)
-                if self._rewind_streams:  # added
-                    self._rewind_streams = False
-                    await self._rewind()
+                await self._rewind_if_resumed()  # added
                 fetched_after = seeks.mark()  # added: seeks from here on make this batch's records of a partition stale
                 set_aside: set[TP] = set()
                 ait = cast(AsyncIterator, getmany(timeout=1.0))
@@ -147,9 +148,7 @@ class SeekSafeConsumer(AIOKafkaConsumer):
                             await sleep(0)
                             num_since_yield = 0
 
-                        if self._rewind_streams:  # added: the flow resumed meanwhile
-                            self._rewind_streams = False
-                            await self._rewind()
+                        await self._rewind_if_resumed()  # added: the flow may have resumed meanwhile
                         acks_enabled = acks_enabled_for(message.topic)
                         if acks_enabled and seeks.since(fetched_after, tp):  # added: fetched before a seek
                             if tp not in set_aside:
