@@ -23,6 +23,7 @@ from pipeline_core.lag import committed_offsets
 from pipeline_core.security import principal_env, without_security_env
 from pipeline_core.settings import Settings
 from streams.aggregation.cells import CANCELLED_STATUSES
+from streams.aggregation_app import APP_ID as AGGREGATOR_APP_ID
 from tests.integration.connector_rig import Rig
 from tests.support.waiting import wait_for
 from tests.support.workers import start_worker, stop_worker
@@ -60,10 +61,10 @@ def start(env, *args, log_name):
 
 def committed_on_shards(settings) -> int:
     """How many records of its input (the shards topic) the aggregation worker's group has committed."""
-    tps = list(end_offsets(settings, ("powersell-aggregator-shards",)))
+    tps = list(end_offsets(settings, (f"{AGGREGATOR_APP_ID}-shards",)))
     admin = admin_client(settings)
     try:
-        return sum(max(0, o.offset) for o in committed_offsets(admin, "powersell-aggregator", tps).values())
+        return sum(max(0, o.offset) for o in committed_offsets(admin, AGGREGATOR_APP_ID, tps).values())
     finally:
         admin.close()
 
