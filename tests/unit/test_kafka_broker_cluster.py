@@ -121,3 +121,10 @@ def test_the_workers_producer_is_idempotent_with_acks_all_and_knows_every_node(t
     config = {**producer._settings_default(), **producer._settings_extra()}
     assert config["acks"] == "all" and config["enable_idempotence"] is True
     assert config["bootstrap_servers"] == ["127.0.0.1:19192", "127.0.0.1:19194", "127.0.0.1:19196"]
+
+
+def test_the_workers_producer_lingers_to_fill_larger_batches(tmp_path):
+    from streams.app import faust_app
+    producer = faust_app(Settings.from_env({"POWERSELL_DATA_DIR": str(tmp_path)}), "probe").producer
+    config = {**producer._settings_default(), **producer._settings_extra()}
+    assert (config["linger_ms"], config["max_batch_size"]) == (20, 256 * 1024)
