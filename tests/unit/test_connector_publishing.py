@@ -180,3 +180,9 @@ def test_a_dead_letter_body_is_sealed_under_the_shops_key(rig):
     assert syncer.sealer.keystore.open(f"shopee:{SHOP_ID}", record["original_value"]) == body
     syncer.dead_letter(DeadPayload(None, "invalid_json", "not JSON", body), None)  # no shop to attribute it to
     assert publisher.sent[-1][2]["original_value"] is None
+
+
+def test_kafka_python_writes_and_checks_batch_crcs_with_the_c_extension():
+    # without the crc32c package kafka-python falls back to pure Python: 9 ms of CPU per 64 KiB batch
+    from kafka.record import util
+    assert util.crc32c_c is not None and util.calc_crc32c.__defaults__ == (util.crc32c_c,)
