@@ -83,10 +83,11 @@ def aggregation_scaleout(settings: Settings, workdir: Path, orders: int, rounds:
     from kafka.structs import OffsetAndMetadata
 
     from pipeline_core.avro_codec import default_registry
+    from pipeline_core.kafka_broker import LocalKafka
     from pipeline_core.kafka_io import AvroPublisher, admin_client, end_offsets, ensure_topics
     from powersell.benchmarks.figures import PipelineOptions, metric_value, stage_rate
     from powersell.benchmarks.session import PipelineSession
-    from powersell.benchmarks.workers import BenchError
+    from powersell.benchmarks.workers import BenchError, cpu_seconds, machine_busy
 
     ensure_topics(settings)
     session = PipelineSession(settings, workdir, PipelineOptions(aggregation=True))
@@ -94,6 +95,8 @@ def aggregation_scaleout(settings: Settings, workdir: Path, orders: int, rounds:
     start = (datetime.now(timezone.utc) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     runs = {"n": 0}
     rss: dict[str, int | None] = {}
+    cpu: dict[str, list[dict[str, float]]] = {}  # phase -> per run: where the CPU went while it aggregated
+    broker_pids = list(LocalKafka(settings).running_pids(remove_stale=False).values())
 
     def run(workers: int) -> float:
         runs["n"] += 1
@@ -116,6 +119,12 @@ def aggregation_scaleout(settings: Settings, workdir: Path, orders: int, rounds:
                                       ["--app-id", app_id, "--tick-seconds", "5"]) for i in range(workers)]
         try:
             session.wait_group(app_id, workers, timeout=180)
+
+            def used() -> dict[str, float]:
+                return {"workers": sum(cpu_seconds(p.pid) or 0.0 for p in procs),
+                        "broker": sum(cpu_seconds(pid) or 0.0 for pid in broker_pids),
+                        "bench": time.process_time(), "machine": (machine_busy() or (0.0, 0.0))[0]}
+            cpu0, t0 = used(), time.monotonic()
             publisher = AvroPublisher(settings, client_id="bench-aggregation")
             try:
                 for topic_name, key, value in encoded:
@@ -140,6 +149,8 @@ def aggregation_scaleout(settings: Settings, workdir: Path, orders: int, rounds:
                     raise BenchError(f"{app_id}: {total:,.0f} of {len(encoded):,} records aggregated, stalled "
                                      f"(per worker {counts}, {dead:,.0f} dead-lettered)")
                 time.sleep(0.25)
+            seconds, cpu1 = time.monotonic() - t0, used()
+            cpu.setdefault(f"{workers}", []).append({k: (cpu1[k] - v) / seconds for k, v in cpu0.items()})
             rate = stage_rate(samples, 0, len(encoded))
             if rate is None:
                 raise BenchError(f"{app_id}: no rate")
@@ -155,7 +166,7 @@ def aggregation_scaleout(settings: Settings, workdir: Path, orders: int, rounds:
                             progress=lambda m: _say(f"[aggregation scale-out] {m}"))
     finally:
         session.close()
-    return result, scaleout_body(result, rss, orders, rounds, cores)
+    return result, scaleout_body(result, rss, orders, rounds, cores, cpu)
 
 
 def default_registry_name(topic_name: str) -> str:
@@ -163,7 +174,21 @@ def default_registry_name(topic_name: str) -> str:
     return topic(topic_name).value_schema
 
 
-def scaleout_body(result: dict, rss: dict[str, int | None], orders: int, rounds: int, cores: int) -> str:
+def cpu_line(cpu: dict[str, list[dict[str, float]]], cores: int) -> str:
+    """Where the CPU went while each phase aggregated (medians over its runs, in cores): the workers, the broker,
+    the bench's own process (its producer) and the whole machine (every process, of `cores`)."""
+    from statistics import median
+
+    def phase(workers: str, runs: list[dict[str, float]]) -> str:
+        m = {k: median(r[k] for r in runs) for k in runs[0]}
+        return (f"{workers} worker{'s' if workers != '1' else ''}: workers {m['workers']:.2f}, broker {m['broker']:.2f}, "
+                f"bench producer {m['bench']:.2f}, machine {m['machine']:.2f} of {cores} busy")
+    return ("CPU from the first record sent to the last aggregated, in cores (medians): "
+            + "; ".join(phase(w, runs) for w, runs in sorted(cpu.items()) if runs) + ".") if cpu else ""
+
+
+def scaleout_body(result: dict, rss: dict[str, int | None], orders: int, rounds: int, cores: int,
+                  cpu: dict[str, list[dict[str, float]]] | None = None) -> str:
     scale = ratio(result[TWO], result[ONE])
     noisy = result[ONE].noisy(cores) + result[TWO].noisy(cores)
     verdict = "n/a" if scale is None else (f"{scale:.2f}x one: " + ("met" if scale >= SCALE_TARGET else "not met")
@@ -172,7 +197,8 @@ def scaleout_body(result: dict, rss: dict[str, int | None], orders: int, rounds:
     out = [table(comparison_header("records/s", [ONE]), comparison_rows(result, cores, [ONE])),
            f"\n{rounds} rounds, interleaved; each run {orders:,} orders and {40 * len(GROUPS)} products in "
            f"{len(GROUPS)} (marketplace, country) groups. " + loads_line(result)
-           + (f" Peak RSS of an aggregation worker: {peak / 1024:,.0f} MiB." if peak else ""),
+           + (f" Peak RSS of an aggregation worker: {peak / 1024:,.0f} MiB." if peak else "")
+           + (f" {cpu_line(cpu, cores)}" if cpu else ""),
            f"\nTarget: two aggregation workers >= {SCALE_TARGET}x one: {verdict}. On {cores} cores the broker, "
            "the producer and both workers share the machine, so two workers can at best use what one leaves idle.",
            "\n" + (__doc__ or "").split("\n\n", 1)[1].replace("\n", " ").strip()]

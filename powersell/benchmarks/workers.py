@@ -138,6 +138,19 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def parse_machine_busy(stat: str, ticks_per_second: int = 100) -> tuple[float, float]:
+    """(busy, total) CPU seconds of every core together from the text of /proc/stat; idle and iowait are not busy."""
+    ticks = [int(x) for x in stat.splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / ticks_per_second, sum(ticks) / ticks_per_second
+
+
+def machine_busy() -> tuple[float, float] | None:
+    try:
+        return parse_machine_busy(Path("/proc/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def presidio_kind(entity_type: str) -> str | None:
     return PRESIDIO_KINDS.get(entity_type)
 

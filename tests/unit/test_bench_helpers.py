@@ -83,6 +83,12 @@ def test_cpu_seconds_from_proc_stat_survive_odd_process_names():
     assert bench.parse_cpu_seconds(stat, ticks_per_second=100) == pytest.approx(3.0)
 
 
+def test_machine_busy_from_proc_stat_leaves_out_idle_and_iowait():
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice (ticks)
+    stat = "cpu  300 10 90 500 100 0 0 0 0 0\ncpu0 150 5 45 250 50 0 0 0 0 0\n"
+    assert bench.parse_machine_busy(stat, ticks_per_second=100) == pytest.approx((4.0, 10.0))
+
+
 # ---------------------------------------------------------------- Presidio entities -> kinds
 def test_presidio_entities_map_to_our_kinds():
     assert bench.presidio_kind("EMAIL_ADDRESS") == "EMAIL"

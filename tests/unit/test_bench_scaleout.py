@@ -57,3 +57,12 @@ def test_privacy_share_verdict_and_noisy_mark():
 def test_scaleout_verdict():
     result = {ONE: phase(ONE, [100, 101, 99]), TWO: phase(TWO, [180, 175, 178])}
     assert "1.78x one: met." in scaleout_body(result, {}, 1000, 3, 2)
+
+
+def test_scaleout_says_where_the_cpu_went_with_medians_per_phase():
+    result = {ONE: phase(ONE, [100, 101, 99]), TWO: phase(TWO, [130, 128, 131])}
+    one = [{"workers": w, "broker": 0.3, "bench": 0.1, "machine": m} for w, m in ((0.9, 1.4), (1.0, 1.5), (0.8, 1.3))]
+    two = [{"workers": 1.3, "broker": 0.35, "bench": 0.1, "machine": 1.95}] * 3
+    body = scaleout_body(result, {}, 1000, 3, 2, {"1": one, "2": two})
+    assert ("1 worker: workers 0.90, broker 0.30, bench producer 0.10, machine 1.40 of 2 busy; "
+            "2 workers: workers 1.30, broker 0.35, bench producer 0.10, machine 1.95 of 2 busy.") in body
