@@ -33,7 +33,7 @@ from powersell.benchmarks.figures import limit_verdict, share_verdict
 from powersell.benchmarks.report import machine, table, write_section
 from pipeline_core.settings import Settings, free_ports
 
-PARTS = ("broker", "baselines", "pipeline", "security", "sealing")
+PARTS = ("broker", "baselines", "pipeline", "profile", "security", "sealing")
 PIPELINE_SHARE = 0.60      # of the faust passthrough's events/s
 P99_LIMIT_MS = 250.0       # to the redacted topics at the fixed rate
 RSS_LIMIT_MIB = 300.0      # per worker
@@ -292,6 +292,15 @@ def cmd_bench_all(args, settings: Settings) -> int:
             _, body = aggregation_scaleout(bench_settings, workdir, args.events, args.rounds, cores)
             print(write_section("Aggregation scale-out", command, body))
             verdicts += [line.replace("Target: ", "- ") for line in body.splitlines() if line.startswith("Target: ")]
+        if "profile" in args.parts:  # (g) where the privacy worker's CPU goes: what stands in the way of its target
+            from powersell.benchmarks.profile import privacy_worker_profile
+
+            _say("[g: profile] py-spy over the privacy worker while it drains a backlog")
+            try:
+                body = privacy_worker_profile(bench_settings, workdir, args.events)
+            except BenchError as exc:  # py-spy missing or refused (ptrace): the other parts' figures still count
+                body = f"Not measured: {exc}"
+            print(write_section("Privacy worker profile", command, body))
         if "security" in args.parts:
             print(write_section("Security cost", command, run_security_cost(settings, bench_settings, workdir, args)))
         if "sealing" in args.parts:  # (f) the key store's cost at the connector and in the worker (issue 19)
@@ -311,6 +320,7 @@ def cmd_bench_all(args, settings: Settings) -> int:
                                 "this run: " + ", ".join({"broker": "Broker", "baselines": "Stream baselines",
                                                           "pipeline": "Full pipeline, Scaling, Privacy worker vs passthrough, "
                                                                       "Aggregation scale-out",
+                                                          "profile": "Privacy worker profile",
                                                           "security": "Security cost",
                                                           "sealing": "Connectors"}[p] for p in args.parts)
                                 + "." + ("\n\nTargets (details in Full pipeline):\n\n" + "\n".join(verdicts)
@@ -394,7 +404,8 @@ def add_bench_commands(bench_sub) -> None:
                     "analytics.aggregates, peak RSS; (d) one and two privacy workers. Prints each table and writes "
                     "BENCHMARKS.md; (e) the baselines and the redaction worker on the secured broker and on an open "
                     "one (the cost of TLS + SCRAM); (f) full syncs with sealing on and off, the worker's decryption "
-                    "and seal/open per record (the key store's cost). About 15 minutes on 2 cores with the defaults. "
+                    "and seal/open per record (the key store's cost); (g) where the privacy worker's CPU goes (py-spy, from the "
+                    "bench extra). About 15 minutes on 2 cores with the defaults. "
                     "Needs Java (and Maven once).")
     p.add_argument("--events", type=int, default=20_000, help="backlog events per backlog phase (default 20000)")
     p.add_argument("--rate", type=float, default=1_000.0, help="the fixed rate, events/s (default 1000)")
@@ -405,5 +416,5 @@ def add_bench_commands(bench_sub) -> None:
                    help="records for Kafka's perf tools (default 200000)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each comparison (default 3)")
     p.add_argument("--parts", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=list(PARTS),
-                   help="comma-separated subset of broker,baselines,pipeline,security,sealing (default all)")
+                   help="comma-separated subset of broker,baselines,pipeline,profile,security,sealing (default all)")
     p.set_defaults(func=cmd_bench_all)
