@@ -94,7 +94,8 @@ def privacy_share_body(result: dict, cpu: dict[str, list[float]], events: int, r
     out = [table(comparison_header("events/s", [FAUST]), comparison_rows(result, cores, [FAUST])),
            f"\n{rounds} rounds, interleaved; {events:,} raw order events per run; events/s is the output records' "
            f"CreateTime span. " + loads_line(result) + (f" Mean CPU while draining: {cpu_line}." if cpu_line else ""),
-           f"\nTarget: the privacy worker >= {PRIVACY_SHARE:.0%} of the faust passthrough's events/s: {verdict}.",
+           f"\nTarget: the privacy worker >= {PRIVACY_SHARE:.0%} of the faust passthrough's events/s: {verdict}. "
+           "Where its CPU goes: the section Privacy worker profile (`--parts profile`).",
            "\n" + (__doc__ or "").split("\n\n", 1)[1].replace("\n", " ").strip()]
     for name, phase in result.items():
         out += [f"\nOdd: {name}: {e}" for e in phase.errors]
