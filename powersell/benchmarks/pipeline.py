@@ -81,6 +81,17 @@ def warmup_events(warmup: EventSet, partitions: int) -> tuple[list[BenchEvent], 
     return [chosen[p] for p in sorted(chosen)], sorted(chosen)
 
 
+MACHINE = "the machine, every process"
+
+
+def _cpu_seconds(session: PipelineSession) -> dict[str, float | None]:
+    """CPU seconds of each worker so far, and the whole machine's busy seconds (every core, every process: how much
+    of the host was left for a worker to use)."""
+    from powersell.benchmarks.workers import machine_busy
+
+    return {**session.cpu_seconds(), MACHINE: (machine_busy() or (None, None))[0]}
+
+
 def _cpu_shares(before: dict[str, float | None], after: dict[str, float | None], seconds: float) -> dict[str, float]:
     return {k: (after[k] - v) / seconds for k, v in before.items()
             if v is not None and after.get(k) is not None and seconds > 0}
@@ -120,11 +131,11 @@ def run_pipeline_bench(settings: Settings, workdir: Path, options: PipelineOptio
         def backlog(phase: str, events: EventSet) -> tuple[float, float]:
             """Send a backlog flat out, wait for the privacy worker(s); (events/s, monotonic start)."""
             since = session.end_offsets(REDACTED)
-            cpu0, t0 = session.cpu_seconds(), time.monotonic()
+            cpu0, t0 = _cpu_seconds(session), time.monotonic()
             session.send(events.events, events.partitions)
             target = sum(since.values()) + len(events.events)
             session.wait_until(phase, lambda r, a: r >= target)
-            figures.cpu_share[phase] = _cpu_shares(cpu0, session.cpu_seconds(), time.monotonic() - t0)
+            figures.cpu_share[phase] = _cpu_shares(cpu0, _cpu_seconds(session), time.monotonic() - t0)
             rate, seen = _redacted_rate(session, since, {e.event_id for e in events.events})
             if len(seen) != len(events.events):
                 figures.notes.append(f"{phase}: {len(events.events) - len(seen)} events missing on {REDACTED}")
@@ -142,10 +153,10 @@ def run_pipeline_bench(settings: Settings, workdir: Path, options: PipelineOptio
             total = session.count(REDACTED)
             _say(f"[pipeline] 2/5 the aggregation worker drains the {total:,} redacted events")
             session.aggregator = session.start_worker("aggregation", "aggregation worker")
-            cpu0, t0 = session.cpu_seconds(), time.monotonic()
+            cpu0, t0 = _cpu_seconds(session), time.monotonic()
             mark = len(session.samples)
             session.wait_until("aggregation alone", lambda r, a: a is not None and a >= total, stall=180)
-            figures.cpu_share["aggregation alone"] = _cpu_shares(cpu0, session.cpu_seconds(), time.monotonic() - t0)
+            figures.cpu_share["aggregation alone"] = _cpu_shares(cpu0, _cpu_seconds(session), time.monotonic() - t0)
             agg = [(t, a) for t, _, a in session.samples[mark:] if a is not None]
             figures.aggregation_alone = stage_rate(agg, agg[0][1] if agg else 0, total) if agg else None
         else:
@@ -174,7 +185,7 @@ def run_pipeline_bench(settings: Settings, workdir: Path, options: PipelineOptio
         _say(f"[pipeline] 4/5 {n:,} events at {options.rate:,.0f} events/s ({options.paced_seconds:g} s)")
         since, analytics_since = session.end_offsets(REDACTED), session.end_offsets(ANALYTICS)
         agg0, mark = session.aggregated(), len(session.samples)
-        cpu0, t0 = session.cpu_seconds(), time.monotonic()
+        cpu0, t0 = _cpu_seconds(session), time.monotonic()
         raw_ts = session.send(paced_set.events, paced_set.partitions, rate=options.rate)
         t_sent = time.monotonic()
         figures.paced_events = n
@@ -187,7 +198,7 @@ def run_pipeline_bench(settings: Settings, workdir: Path, options: PipelineOptio
             session.wait_until("fixed rate, aggregation", lambda r, a: a is not None and a >= agg0 + n)
             agg = [(t, a) for t, _, a in session.samples[mark:] if a is not None]
             figures.paced_aggregation = stage_rate(agg, agg0, agg0 + n)
-        figures.cpu_share["fixed rate"] = _cpu_shares(cpu0, session.cpu_seconds(), time.monotonic() - t0)
+        figures.cpu_share["fixed rate"] = _cpu_shares(cpu0, _cpu_seconds(session), time.monotonic() - t0)
         figures.paced_privacy, out_ts = _redacted_rate(session, since, {e.event_id for e in paced_set.events})
         figures.redacted_latency = latency_summary([out_ts[e.event_id] - t for e, t in zip(paced_set.events, raw_ts)
                                                     if e.event_id in out_ts])

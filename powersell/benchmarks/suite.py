@@ -207,13 +207,13 @@ def pipeline_why(f, passthrough_rate: float, cores: int) -> str:
         return (f"the privacy worker is the slowest stage and it waits rather than computes: {cpu:.0%} of one core "
                 f"while draining a backlog alone at {_n(f.privacy_alone)} events/s. The time goes to waiting per "
                 "batch of events (I/O or a timer in the worker), or, when the load average was above the cores "
-                "(see Suite), to waiting for a core; the stage alone is CPU-bound (~1,400 records per CPU second, "
-                "py-spy: free-text scanning 44 %, Avro 22 %). Fixing the wait comes before any tuning.")
+                "(see Suite), to waiting for a core; the Privacy worker profile section shows where its CPU goes. "
+                "Fixing the wait comes before any tuning.")
     if privacy_slowest:
         return (f"the pipeline goes at its slowest stage's pace, the privacy worker's ({_n(f.max_privacy)} events/s "
                 "with both running). The passthrough only moves bytes; the privacy worker decodes each event, checks "
                 "consent at its event time, redacts every field the policy names, scans free text, re-encodes and "
-                f"counts metrics (the Redaction section profiles it), and shares the {cores} cores with the "
+                f"counts metrics (the Privacy worker profile section says where its CPU goes), and shares the {cores} cores with the "
                 "aggregation worker, the broker and the producer. Raw topics have 4 partitions, so privacy workers "
                 f"scale out: two gave {_n(f.two_workers)} events/s (one: {_n(f.privacy_alone)}), see Scaling; "
                 f"{PIPELINE_SHARE:.0%} is {_n(PIPELINE_SHARE * passthrough_rate)} events/s through both stages.")
@@ -230,7 +230,7 @@ def scaling_body(f, cores: int) -> str:
                                                              sorted((f.cpu_share.get("1 privacy worker") or {}).items()))],
             [2, f.options.events, _n(two), f"{two / one:.2f}x" if one and two is not None else "n/a",
              "; ".join(f"{k} {v:.0%}" for k, v in sorted((f.cpu_share.get("2 privacy workers") or {}).items()))]]
-    return (table(["privacy workers", "backlog events", "events/s", "vs one", "CPU while draining (of one core)"], rows)
+    return (table(["privacy workers", "backlog events", "events/s", "vs one", "CPU while draining (of one core; the machine: of all)"], rows)
             + f"\n\nThe same backlog of raw orders published flat out to raw.orders (4 partitions) while the workers "
               "ran, both in the group powersell-redactor (stable, warm) before it; events/s is the CreateTime span of "
               "the redacted records. The aggregation worker was stopped for both runs. The broker and the producer "

@@ -360,3 +360,10 @@ def test_the_security_cost_shows_each_process_on_both_brokers():
     assert "1,000" in loop and "800" in loop and "-20%" in loop
     assert "+0%" in next(line for line in lines if line.startswith("| redaction worker"))
     assert "SCRAM-SHA-512" in body and "--insecure" in body
+
+
+def test_scaling_shows_how_busy_the_whole_machine_was_beside_each_worker():
+    from powersell.benchmarks.pipeline import MACHINE
+    f = _figures(1000.0, 120.0, 998.0, 120.0)
+    f.cpu_share["2 privacy workers"] = {"privacy worker 1": 0.81, "privacy worker 2": 0.59, MACHINE: 1.93}
+    assert "privacy worker 1 81%; privacy worker 2 59%; the machine, every process 193% |" in scaling_body(f, 2)
