@@ -168,12 +168,13 @@ def pipeline_targets(f, passthrough_rate: float | None, cores: int) -> list[str]
         out.append(f"- p99 <= {P99_LIMIT_MS:.0f} ms to the redacted topics at {f.options.rate:,.0f} events/s: {verdict}.")
         if red.p99 > P99_LIMIT_MS:
             if f.paced_privacy < 0.97 * f.paced_offered:
-                need = math.ceil(f.paced_offered / f.privacy_alone) if f.privacy_alone else None
+                # what one worker did beside the rest of the pipeline, not alone: that is the capacity being shared
+                need = math.ceil(f.paced_offered / f.paced_privacy) if f.paced_privacy else None
                 cpu = privacy_cpu(f)
                 waiting = cpu is not None and cpu < 0.5
-                out.append(f"  Why: {f.options.rate:,.0f} events/s is above one privacy worker's capacity "
-                           f"({_n(f.privacy_alone)} events/s alone, {_n(f.paced_privacy)} while offered "
-                           f"{_n(f.paced_offered)}), so a queue builds for the whole phase and the latency grows "
+                out.append(f"  Why: {f.options.rate:,.0f} events/s is above what one privacy worker does beside the "
+                           f"rest of the pipeline ({_n(f.paced_privacy)} events/s while offered {_n(f.paced_offered)}; "
+                           f"{_n(f.privacy_alone)} alone), so a queue builds for the whole phase and the latency grows "
                            f"with it; the redacted topic caught up {f.paced_drain_seconds:.1f} s after the last send. "
                            "The p99 is queueing, not work per event: meeting it needs more capacity than the rate, "
                            + (f"first a privacy worker that does not wait ({cpu:.0%} of one core while draining "

@@ -367,3 +367,10 @@ def test_scaling_shows_how_busy_the_whole_machine_was_beside_each_worker():
     f = _figures(1000.0, 120.0, 998.0, 120.0)
     f.cpu_share["2 privacy workers"] = {"privacy worker 1": 0.81, "privacy worker 2": 0.59, MACHINE: 1.93}
     assert "privacy worker 1 81%; privacy worker 2 59%; the machine, every process 193% |" in scaling_body(f, 2)
+
+
+def test_when_one_worker_alone_outruns_the_rate_but_not_beside_the_pipeline_then_two_are_asked_for():
+    f = _figures(1000.0, 9000.0, 690.0, 120.0)
+    f.privacy_alone = 1005.0  # alone above the 998 offered; beside the aggregation worker and the producer 690
+    line = next(line for line in pipeline_targets(f, 1000.0, 2) if line.startswith("  Why: 1,000 events/s"))
+    assert "at least 2 privacy workers with a core each" in line and "(690 events/s while offered 998; 1,005 alone)" in line
