@@ -32,31 +32,43 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def privacy_vs_passthrough(settings: Settings, workdir: Path, events: int, rounds: int, cores: int) -> tuple[dict, str]:
-    """({phase: Phase}, the section's body). `settings` must be a scratch broker's: the catalog's topics are used."""
+def warm_privacy_worker(settings: Settings, workdir: Path, events: int, label: str):
+    """(session, worker, backlog): the bench shops' consent granted, one real `worker redaction` started and warm
+    (one event per partition went through), and a backlog of `events` raw orders to send. The caller closes the
+    session, also when this raises."""
     from powersell.benchmarks.figures import PipelineOptions
-    from powersell.benchmarks.pipeline import PRIVACY_GROUP, _redacted_rate, build_event_sets, settings_partitions, \
-        warmup_events
+    from powersell.benchmarks.pipeline import PRIVACY_GROUP, build_event_sets, settings_partitions, warmup_events
     from powersell.benchmarks.session import REDACTED, PipelineSession
-    from powersell.benchmarks.workers import BenchError, BenchKafka, run_app
 
     options = PipelineOptions(events=events, rate=100.0, paced_seconds=0.01, aggregation=False)
     start = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-    _say(f"[privacy share] building and encoding {events:,} raw order events...")
+    _say(f"[{label}] building and encoding {events:,} raw order events...")
     sets, shops = build_event_sets(options, start)
-    backlog = sets["backlog1"]
     session = PipelineSession(settings, workdir, options)
-    kafka = BenchKafka(settings)
-    cpu: dict[str, list[float]] = {}
     try:
         session.setup(shops, start - timedelta(days=1))
-        session.start_worker("redaction", "privacy worker")
+        worker = session.start_worker("redaction", label)
         session.wait_group(PRIVACY_GROUP, 1)
         warmups, parts = warmup_events(sets["warmup"], settings_partitions())
         before = session.count(REDACTED)
         session.send(warmups, parts)
-        session.wait_until("privacy worker: warm-up", lambda r, a: r >= before + len(warmups), stall=120)
+        session.wait_until(f"{label}: warm-up", lambda r, a: r >= before + len(warmups), stall=120)
+    except BaseException:
+        session.close()
+        raise
+    return session, worker, sets["backlog1"]
 
+
+def privacy_vs_passthrough(settings: Settings, workdir: Path, events: int, rounds: int, cores: int) -> tuple[dict, str]:
+    """({phase: Phase}, the section's body). `settings` must be a scratch broker's: the catalog's topics are used."""
+    from powersell.benchmarks.pipeline import _redacted_rate
+    from powersell.benchmarks.session import REDACTED
+    from powersell.benchmarks.workers import BenchError, BenchKafka, run_app
+
+    session, _, backlog = warm_privacy_worker(settings, workdir, events, "privacy worker")
+    kafka = BenchKafka(settings)
+    cpu: dict[str, list[float]] = {}
+    try:
         def privacy() -> float:
             since = session.end_offsets(REDACTED)
             cpu0, t0 = session.cpu_seconds(), time.monotonic()

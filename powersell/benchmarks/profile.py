@@ -16,7 +16,6 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pipeline_core.settings import Settings
@@ -93,27 +92,16 @@ def py_spy() -> str | None:
 
 def privacy_worker_profile(settings: Settings, workdir: Path, events: int) -> str:
     """The section's body; `settings` must be a scratch broker's."""
-    from powersell.benchmarks.figures import PipelineOptions
-    from powersell.benchmarks.pipeline import PRIVACY_GROUP, build_event_sets, settings_partitions, warmup_events
-    from powersell.benchmarks.session import REDACTED, PipelineSession
+    from powersell.benchmarks.privacy_share import warm_privacy_worker
+    from powersell.benchmarks.session import REDACTED
     from powersell.benchmarks.workers import BenchError
 
     spy = py_spy()
     if spy is None:
         raise BenchError("py-spy is not installed: pip install -e '.[bench]'")
-    options = PipelineOptions(events=events, rate=100.0, paced_seconds=0.01, aggregation=False)
-    start = (datetime.now(timezone.utc) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
-    sets, shops = build_event_sets(options, start)
-    backlog, out = sets["backlog1"], workdir / "privacy-worker.pyspy"
-    session = PipelineSession(settings, workdir, options)
+    out = workdir / "privacy-worker.pyspy"
+    session, worker, backlog = warm_privacy_worker(settings, workdir, events, "profiled privacy worker")
     try:
-        session.setup(shops, start - timedelta(days=1))
-        worker = session.start_worker("redaction", "profiled privacy worker")
-        session.wait_group(PRIVACY_GROUP, 1)
-        warmups, parts = warmup_events(sets["warmup"], settings_partitions())
-        before = session.count(REDACTED)
-        session.send(warmups, parts)
-        session.wait_until("profile: warm-up", lambda r, a: r >= before + len(warmups), stall=120)
         since = session.end_offsets(REDACTED)
         recorder = subprocess.Popen([spy, "record", "--pid", str(worker.pid), "--rate", "200", "--format", "raw",
                                      "--output", str(out), "--nonblocking"],
